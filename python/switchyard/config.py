@@ -1,0 +1,220 @@
+"""The configuration: one YAML file decoded into msgspec Structs, the single source of truth for settings.
+
+Owns: the Structs and their defaults, `${ENV}` expansion for secrets, cross-reference validation, and the
+embedded default used when no file is given. Every error names the offending key path
+(`models.gpt-4o.deployments[0].provider: ...`). Must not: open sockets, import the server, or log secrets
+(the Structs holding keys mask them in their repr).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+import yaml
+from msgspec import Meta
+
+from switchyard.providers.presets import PRESETS
+
+DEMO_KIND = "demo"
+
+# Bounds live in the field types so msgspec names the exact field at fault (`server.port: Expected ...`).
+Seconds = Annotated[float, Meta(gt=0)]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message starts with the key path at fault."""
+
+
+class Timeouts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Upstream timeouts in seconds. A timed-out attempt answers 504 (before the first byte) or ends the
+    stream with an error event (after it)."""
+
+    connect_s: Seconds = 10.0
+    first_byte_s: Seconds = 300.0  # non-streamed answers arrive whole, so this bounds a whole generation
+    idle_s: Seconds = 120.0  # longest silence between two chunks of a stream
+    total_s: Seconds = 900.0
+
+
+class ServerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Listener, request limits and gateway authentication."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=0, le=65535)] = 4000
+    workers: Annotated[int, Meta(ge=1)] = 1
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 8 * 1024 * 1024
+    # Granian never times out a slow body upload, so the gateway enforces its own deadline.
+    body_read_timeout_s: Seconds = 30.0
+    # Seconds a SIGTERM waits for in-flight requests (streams included) before workers are killed.
+    drain_timeout_s: Annotated[int, Meta(ge=0)] = 30
+    # Keys callers present as `Authorization: Bearer ...`; empty: no auth.
+    api_keys: list[Annotated[str, Meta(min_length=1)]] = []
+    admin_api_key: str | None = None  # enables /admin/* when set
+    timeouts: Timeouts = Timeouts()
+
+    def __repr__(self) -> str:
+        return f"ServerConfig(host={self.host!r}, port={self.port}, api_keys=<{len(self.api_keys)} hidden>)"
+
+
+class ProviderConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One upstream account. `kind` is a preset name (openai, deepseek, ...), `openai-compatible`, or `demo`."""
+
+    kind: str
+    base_url: str | None = None
+    api_key: str | None = None
+    auth_header: str | None = None
+    stream_usage: bool | None = None
+    headers: dict[str, str] = {}
+    timeouts: Timeouts | None = None
+
+    def __repr__(self) -> str:
+        return f"ProviderConfig(kind={self.kind!r}, base_url={self.base_url!r}, api_key=<hidden>)"
+
+
+class DeploymentConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A provider + the upstream model name + a weight. `model: "*"` under a `prefix/*` model name means
+    "the part of the caller's model after the prefix"."""
+
+    provider: str
+    model: Annotated[str, Meta(min_length=1)]
+    weight: Annotated[float, Meta(gt=0, le=1e6)] = 1.0
+
+
+class ModelConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The deployments behind one caller-facing model name (a *group*)."""
+
+    deployments: Annotated[list[DeploymentConfig], Meta(min_length=1)]
+
+
+class Config(msgspec.Struct, frozen=True):
+    """The whole validated configuration."""
+
+    server: ServerConfig
+    providers: dict[str, ProviderConfig]
+    models: dict[str, ModelConfig]
+    source: str  # the file it came from, or "<embedded default>"
+
+
+_T = TypeVar("_T")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_TOP_KEYS = {"server", "providers", "models"}
+
+
+def load_config(path: str | None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, expand and validate the config at `path`; with no path, build the embedded default."""
+    env = os.environ if environ is None else environ
+    if path is None:
+        return default_config(env)
+    try:
+        with open(path, "rb") as f:
+            tree = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config file: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    return parse_config(tree if tree is not None else {}, env, source=path)
+
+
+def parse_config(tree: Any, environ: Mapping[str, str], *, source: str = "<inline>") -> Config:
+    """Validate an already-loaded YAML tree (after `${ENV}` expansion) into a `Config`."""
+    if not isinstance(tree, dict):
+        raise ConfigError("(top level): expected a mapping with server, providers and models")
+    unknown = sorted(set(map(str, tree)) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown top-level key (expected one of {sorted(_TOP_KEYS)})")
+    tree = _expand(tree, environ, "")
+    server = _convert({} if tree.get("server") is None else tree["server"], ServerConfig, "server")
+    providers = {
+        str(name): _convert(body, ProviderConfig, f"providers.{name}")
+        for name, body in _mapping(tree.get("providers"), "providers").items()
+    }
+    models = {
+        str(name): _convert(body, ModelConfig, f"models.{name}")
+        for name, body in _mapping(tree.get("models"), "models").items()
+    }
+    config = Config(server=server, providers=providers, models=models, source=source)
+    _check_references(config)
+    return config
+
+
+def default_config(environ: Mapping[str, str]) -> Config:
+    """The embedded default: the keyless demo model, plus `<vendor>/*` for each vendor whose key is set."""
+    providers = {"demo": ProviderConfig(kind=DEMO_KIND)}
+    models = {"demo": ModelConfig([DeploymentConfig(provider="demo", model="demo")])}
+    for name, preset in PRESETS.items():
+        key = environ.get(preset.key_env) if preset.key_env else None
+        if key:
+            providers[name] = ProviderConfig(kind=name, api_key=key)
+            models[f"{name}/*"] = ModelConfig([DeploymentConfig(provider=name, model="*")])
+    config = Config(ServerConfig(), providers, models, source="<embedded default>")
+    _check_references(config)
+    return config
+
+
+def _mapping(value: Any, path: str) -> dict[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: expected a mapping of name to settings, got {type(value).__name__}")
+    return value
+
+
+def _convert(value: Any, typ: type[_T], path: str) -> _T:
+    try:
+        # strict=False: `${PORT:-4000}` expands to a string, and "4000" must still be a valid port.
+        return msgspec.convert(value, typ, strict=False)
+    except msgspec.ValidationError as e:
+        msg, _, where = str(e).rpartition(" - at `")
+        if not msg:  # no location in the message: the error is about the value at `path` itself
+            raise ConfigError(f"{path}: {e}") from None
+        raise ConfigError(f"{path}{where.rstrip('`').removeprefix('$')}: {msg}") from None
+
+
+def _expand(value: Any, environ: Mapping[str, str], path: str) -> Any:
+    """Replace `${NAME}` / `${NAME:-default}` in every string, naming the key path when NAME is unset."""
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in environ:
+                return environ[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"{path or '(top level)'}: environment variable {name} is not set")
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: _expand(v, environ, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, environ, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _check_references(config: Config) -> None:
+    for name, p in config.providers.items():
+        path = f"providers.{name}"
+        if p.kind == DEMO_KIND:
+            continue
+        preset = PRESETS.get(p.kind)
+        if preset is None:
+            kinds = sorted([*PRESETS, DEMO_KIND])
+            raise ConfigError(f"{path}.kind: unknown provider kind {p.kind!r} (known: {', '.join(kinds)})")
+        base_url = p.base_url or preset.base_url
+        if not base_url:
+            raise ConfigError(f"{path}.base_url: required for kind {p.kind!r}")
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{path}.base_url: must start with http:// or https://, got {base_url!r}")
+        if preset.needs_key and not p.api_key:
+            hint = f" (e.g. api_key: ${{{preset.key_env}}})" if preset.key_env else ""
+            raise ConfigError(f"{path}.api_key: required for kind {p.kind!r}{hint}")
+    for model, group in config.models.items():
+        for i, dep in enumerate(group.deployments):
+            path = f"models.{model}.deployments[{i}]"
+            if dep.provider not in config.providers:
+                known = ", ".join(sorted(config.providers)) or "none defined"
+                raise ConfigError(f"{path}.provider: unknown provider {dep.provider!r} (known: {known})")
+            if dep.model == "*" and not model.endswith("/*"):
+                raise ConfigError(f"{path}.model: '*' is only allowed under a 'prefix/*' model name")

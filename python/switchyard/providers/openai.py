@@ -1,0 +1,91 @@
+"""The OpenAI wire protocol, for OpenAI and every OpenAI-compatible vendor (presets.py holds their rows).
+
+Pass-through: the caller's bytes go upstream with only `model` rewritten (and, for streams, the usage
+option added where the caller did not ask for it), so parameters this gateway has never heard of survive.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from switchyard._core import Inspected, rewrite_model
+from switchyard.config import ProviderConfig, Timeouts
+from switchyard.errors import (
+    GatewayError,
+    InvalidRequest,
+    PayloadTooLarge,
+    RateLimited,
+    Unprocessable,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from switchyard.providers.presets import PRESETS
+from switchyard.upstream import Transport, UpstreamRequest
+
+
+class OpenAICompatible:
+    """An OpenAI-compatible upstream: `POST {base_url}/chat/completions` with bearer (or header) auth."""
+
+    def __init__(self, name: str, cfg: ProviderConfig, timeouts: Timeouts, transport: Transport) -> None:
+        preset = PRESETS[cfg.kind]
+        self.name = name
+        self.transport = transport
+        self.timeouts = timeouts
+        self.url = (cfg.base_url or preset.base_url).rstrip("/") + "/chat/completions"
+        self.stream_usage = preset.stream_usage if cfg.stream_usage is None else cfg.stream_usage
+        headers = [("content-type", "application/json")]
+        if cfg.api_key:
+            auth = (cfg.auth_header or preset.auth_header).lower()
+            headers.append((auth, f"Bearer {cfg.api_key}" if auth == "authorization" else cfg.api_key))
+        headers.extend((k.lower(), v) for k, v in cfg.headers.items())
+        self.headers = headers
+
+    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+        add_usage = info.stream and self.stream_usage and not info.include_usage
+        out = rewrite_model(body, model, include_usage=add_usage)
+        return UpstreamRequest(self.url, self.headers, out, self.timeouts, f"{self.name}/{model}"), add_usage
+
+    def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
+        return map_error(status, body, retry_after, deployment)
+
+
+def map_error(status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
+    """Map an OpenAI-style upstream error to the caller's status, keeping the upstream's message.
+
+    Caller faults (400, 413, 422) keep their status; the upstream rejecting the gateway's own credentials
+    or model name (401, 403, 404) is a gateway misconfiguration, so the caller gets 502; 429 keeps its
+    Retry-After; 408 and 504 become 504; every other status is a 502.
+    """
+    message, param, code = _upstream_detail(body)
+    text = f"upstream {deployment} returned {status}: {message}"
+    if status == 400:
+        return InvalidRequest(message, param=param, code=code)
+    if status == 413:
+        return PayloadTooLarge(message, param=param, code=code)
+    if status == 422:
+        return Unprocessable(message, param=param, code=code)
+    if status == 429:
+        headers = [("retry-after", retry_after)] if retry_after else []
+        return RateLimited(text, code=code or "upstream_rate_limited", headers=headers)
+    if status in (408, 504):
+        return UpstreamTimeout(text)
+    if status in (401, 403):
+        return UpstreamError(text, code="upstream_auth_error")
+    return UpstreamError(text, code=code if status == 404 else "upstream_error")
+
+
+def _upstream_detail(body: bytes) -> tuple[str, str | None, str | None]:
+    try:
+        err = orjson.loads(body)["error"]
+        if isinstance(err, dict):
+            msg = err.get("message")
+            code = err.get("code")
+            return (
+                str(msg) if msg else "no message",
+                err.get("param") if isinstance(err.get("param"), str) else None,
+                str(code) if code is not None else None,
+            )
+        return str(err), None, None
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        text = body[:200].decode("utf-8", "replace").strip()
+        return text or "empty body", None, None

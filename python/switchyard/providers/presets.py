@@ -1,0 +1,42 @@
+"""OpenAI-compatible vendors as data rows: base URL, key variable, auth header and stream-usage quirk.
+
+Adding an OpenAI-compatible vendor is one row here, never a new module. Each row's facts come from the
+vendor's API reference; `stream_usage` says whether the vendor accepts `stream_options.include_usage`:
+  - True: the gateway asks for it when the caller did not, then strips the extra usage-only chunk.
+  - False: the vendor rejects the field or always reports usage in its final chunk anyway (Mistral sends
+    `usage` on the last chunk unasked), so the body is forwarded as the caller sent it.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Preset(msgspec.Struct, frozen=True):
+    """Defaults for one OpenAI-compatible vendor; any field can be overridden per provider in the config."""
+
+    base_url: str
+    key_env: str | None  # standard environment variable holding the key; None: no key needed
+    auth_header: str = "authorization"  # "authorization" sends `Bearer <key>`; anything else sends the raw key
+    stream_usage: bool = True
+    needs_key: bool = True
+
+
+PRESETS: dict[str, Preset] = {
+    "openai": Preset("https://api.openai.com/v1", "OPENAI_API_KEY"),
+    "deepseek": Preset("https://api.deepseek.com/v1", "DEEPSEEK_API_KEY"),
+    "mistral": Preset("https://api.mistral.ai/v1", "MISTRAL_API_KEY", stream_usage=False),
+    # DashScope's OpenAI-compatible mode (international endpoint; mainland China uses dashscope.aliyuncs.com).
+    "qwen": Preset("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY"),
+    "groq": Preset("https://api.groq.com/openai/v1", "GROQ_API_KEY"),
+    # Together reports stream usage only when asked (include_usage), so asking matters for cost tracking.
+    "together": Preset("https://api.together.xyz/v1", "TOGETHER_API_KEY"),
+    "xai": Preset("https://api.x.ai/v1", "XAI_API_KEY"),
+    "fireworks": Preset("https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY"),
+    "openrouter": Preset("https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"),
+    # Local servers: no key by default (a key can still be configured for a secured deployment).
+    "ollama": Preset("http://127.0.0.1:11434/v1", None, needs_key=False),
+    "vllm": Preset("http://127.0.0.1:8000/v1", None, needs_key=False),
+    # Any other OpenAI-compatible server: base_url must be given in the config.
+    "openai-compatible": Preset("", None, needs_key=False),
+}
