@@ -51,14 +51,14 @@ pub struct Inspection {
 
 /// Scan a request body. Errors: invalid JSON, a body that is not an object, or a wrong type on a field
 /// the gateway relies on (see `BodyError`).
-pub fn inspect(body: &[u8]) -> Result<Inspection> {
+pub fn inspect(body: &[u8]) -> std::result::Result<Inspection, BodyError> {
     let mut w = Walk {
         s: Scanner::new(body),
         keys: Vec::new(),
         texts: Vec::new(),
         deferred: None,
     };
-    w.top()
+    w.top().map_err(|e| *e)
 }
 
 #[derive(Default, Clone, Copy)]
@@ -105,11 +105,11 @@ struct Walk<'a> {
     /// Decoded, lowercased message text.
     texts: Vec<u8>,
     /// The first type error, raised only if the whole body turns out to be valid JSON.
-    deferred: Option<BodyError>,
+    deferred: Option<Box<BodyError>>,
 }
 
 impl<'a> Walk<'a> {
-    fn defer(&mut self, e: BodyError) {
+    fn defer(&mut self, e: Box<BodyError>) {
         if self.deferred.is_none() {
             self.deferred = Some(e);
         }

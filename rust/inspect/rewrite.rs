@@ -48,7 +48,11 @@ pub struct Plan {
 
 /// Scan `body` and plan the rewrite (see the module docs). Errors: invalid JSON, not an object, or (with
 /// `include_usage`) a `stream_options` that is neither an object nor null.
-pub fn plan(body: &[u8], include_usage: bool) -> Result<Plan> {
+pub fn plan(body: &[u8], include_usage: bool) -> std::result::Result<Plan, BodyError> {
+    plan_boxed(body, include_usage).map_err(|e| *e)
+}
+
+fn plan_boxed(body: &[u8], include_usage: bool) -> Result<Plan> {
     let mut s = Scanner::new(body);
     s.ws();
     let start = s.i;
@@ -264,7 +268,11 @@ pub fn json_string(model: &str) -> Vec<u8> {
 }
 
 /// Plan and apply in one call (the pyo3 skin writes straight into a `bytes` instead).
-pub fn rewrite(body: &[u8], model: &str, include_usage: bool) -> Result<Vec<u8>> {
+pub fn rewrite(
+    body: &[u8],
+    model: &str,
+    include_usage: bool,
+) -> std::result::Result<Vec<u8>, BodyError> {
     let plan = plan(body, include_usage)?;
     let model_json = json_string(model);
     let mut out = vec![0; plan.output_len(body.len(), &model_json)];

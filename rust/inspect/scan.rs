@@ -116,7 +116,7 @@ impl<'a> Scanner<'a> {
         self.b.get(self.i).copied()
     }
 
-    pub fn eof(&self) -> BodyError {
+    pub fn eof(&self) -> Box<BodyError> {
         BodyError::json(self.b.len(), "unexpected end of input")
     }
 
