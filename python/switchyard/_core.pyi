@@ -1,9 +1,20 @@
 """Type stub for the Rust extension `switchyard._core` (the contract; checked by mypy.stubtest in CI)."""
 
-# --- sse (rust/sse.rs) ---
-# (rust/sse/: mod.rs is the pyo3 skin; lines.rs, parser.rs, tap.rs are the pure-Rust cores)
+from typing import Final, Literal, final
 
-from typing import final
+__all__ = [
+    "REASONING_MARKERS",
+    "ChatStreamTap",
+    "InspectError",
+    "Inspected",
+    "SseEvent",
+    "SseParser",
+    "inspect_request",
+    "rewrite_model",
+]
+
+# --- sse (rust/sse/) ---
+# (rust/sse/: mod.rs is the pyo3 skin; lines.rs, parser.rs, tap.rs are the pure-Rust cores)
 
 @final
 class SseEvent:
@@ -82,8 +93,6 @@ class ChatStreamTap:
 # --- inspect (rust/inspect.rs) ---
 # Request bodies are read without building Python objects for them. Semantics in full: the module docs of
 # rust/inspect/request.rs and rust/inspect/rewrite.rs; the executable spec: tests/core/inspect_reference.py.
-
-from typing import Final, Literal, final
 
 REASONING_MARKERS: Final[tuple[str, ...]]
 """The keywords `Inspected.reasoning_markers` counts, lowercase, in alternation order:

@@ -230,9 +230,7 @@ def test_bad_requests_are_openai_errors(mock: MockProvider) -> None:
 
 def test_paced_stream_events_arrive_spaced(mock: MockProvider) -> None:
     t0 = time.monotonic()
-    resp = post(
-        mock, {"model": "m", "stream": True, "mock": {"ttft_ms": 300, "interval_ms": 100, "chunks": 4}}
-    )
+    resp = post(mock, {"model": "m", "stream": True, "mock": {"ttft_ms": 300, "interval_ms": 100, "chunks": 4}})
     t_headers = time.monotonic() - t0
     assert resp.status == 200
     times = [t - t0 for t, _ in sse(resp)]
@@ -310,9 +308,7 @@ def test_error_event_after(mock: MockProvider) -> None:
         {"content": "word0"},
         {"content": " word1"},
     ]
-    assert json.loads(events[3]) == {
-        "error": {"message": "mock stream error", "type": "server_error", "code": "mock"}
-    }
+    assert json.loads(events[3]) == {"error": {"message": "mock stream error", "type": "server_error", "code": "mock"}}
 
 
 def test_path_prefix_knobs(mock: MockProvider) -> None:

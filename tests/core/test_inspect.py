@@ -80,9 +80,7 @@ KEY = st.sampled_from(["model", "role", "content", "type", "text", "stream", "x"
 SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), NUMBER, TEXT)
 ANY_JSON = st.recursive(
     SCALAR,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(KEY, inner, max_size=4).map(lambda d: Obj(d.items()))
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEY, inner, max_size=4).map(lambda d: Obj(d.items())),
     max_leaves=12,
 )
 

@@ -43,7 +43,8 @@ class OpenAICompatible:
     def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
         add_usage = info.stream and self.stream_usage and not info.include_usage
         out = rewrite_model(body, model, include_usage=add_usage)
-        return UpstreamRequest(self.url, self.headers, out, self.timeouts, f"{self.name}/{model}"), add_usage
+        req = UpstreamRequest(self.url, self.headers, out, self.timeouts, f"{self.name}/{model}", info.stream)
+        return req, add_usage
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
         return map_error(status, body, retry_after, deployment)

@@ -1,0 +1,146 @@
+"""The RSGI entry point: routes, request ids, error rendering, and the per-worker gateway lifecycle.
+
+Granian imports `switchyard.app:app` in each worker; `__rsgi_init__` builds the gateway from the config
+named by SWITCHYARD_CONFIG (the embedded default when unset). Nothing else lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from switchyard.config import Config, load_config
+from switchyard.errors import GatewayError, InternalError, MethodNotAllowed, NotFound, NotReady, error_body
+from switchyard.pipeline.gateway import Gateway
+
+CONFIG_ENV = "SWITCHYARD_CONFIG"
+JSON = ("content-type", "application/json")
+log = logging.getLogger("switchyard")
+
+Handler = Callable[[Any, Any, str], Awaitable[None]]
+_CALLER_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class App:
+    """The RSGI application: one per worker process."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self._config = config
+        self.gateway: Gateway | None = None
+        self._ids = itertools.count(1)
+        self._id_prefix = os.urandom(4).hex()
+        chat: dict[str, Handler] = {"POST": self._chat}
+        self.routes: dict[str, dict[str, Handler]] = {
+            "/v1/chat/completions": chat,
+            "/chat/completions": chat,
+            "/v1/models": {"GET": self._models},
+            "/models": {"GET": self._models},
+            "/health": {"GET": self._health},
+            "/ready": {"GET": self._ready},
+            "/admin/requests": {"GET": self._admin_requests},
+        }
+
+    # -- lifecycle (called by Granian in each worker) --
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        config = self._config or load_config(os.environ.get(CONFIG_ENV) or None)
+        self.gateway = Gateway(config)
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.gateway is not None:
+            loop.run_until_complete(self.gateway.close())
+            self.gateway = None
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":  # websockets are not part of the API
+            proto.close(403)
+            return
+        caller_id = scope.headers.get("x-request-id")
+        if caller_id is not None and _CALLER_ID.fullmatch(caller_id):
+            rid = caller_id
+        else:
+            rid = f"req_{self._id_prefix}{next(self._ids):x}"
+        try:
+            methods = self.routes.get(scope.path)
+            if methods is None:
+                raise NotFound(f"Unknown request URL: {scope.method} {scope.path}.", code="unknown_url")
+            handler = methods.get(scope.method)
+            if handler is None:
+                allow = ", ".join(methods)
+                raise MethodNotAllowed(
+                    f"Method {scope.method} is not allowed on {scope.path}; use {allow}.",
+                    headers=[("allow", allow)],
+                )
+            await handler(scope, proto, rid)
+        except GatewayError as e:
+            proto.response_bytes(e.status, [JSON, ("x-request-id", rid), *e.headers], error_body(e))
+        except Exception:
+            log.exception("internal error serving %s %s (request %s)", scope.method, scope.path, rid)
+            err = InternalError(f"internal error; quote request id {rid} when reporting it")
+            proto.response_bytes(500, [JSON, ("x-request-id", rid)], error_body(err))
+
+    def _gateway(self) -> Gateway:
+        if self.gateway is None:
+            raise NotReady("the gateway is not ready")
+        return self.gateway
+
+    # -- handlers --
+    async def _chat(self, scope: Any, proto: Any, rid: str) -> None:
+        gateway = self._gateway()
+        task = asyncio.current_task()
+        assert task is not None
+        watcher = asyncio.ensure_future(proto.client_disconnect())
+        watcher.add_done_callback(lambda w: None if w.cancelled() else task.cancel())
+        try:
+            await gateway.chat(scope.headers, proto, rid)
+        except asyncio.CancelledError:
+            if not watcher.done() or watcher.cancelled():
+                raise  # cancelled for another reason (shutdown): let it propagate
+            task.uncancel()  # our own cancel: the caller is gone and nothing is left to answer
+        finally:
+            watcher.cancel()
+
+    async def _models(self, scope: Any, proto: Any, rid: str) -> None:
+        gateway = self._gateway()
+        gateway.auth.check(scope.headers)
+        proto.response_bytes(200, [JSON, ("x-request-id", rid)], gateway.models_body)
+
+    async def _health(self, scope: Any, proto: Any, rid: str) -> None:
+        proto.response_bytes(200, [JSON, ("x-request-id", rid)], b'{"status":"ok"}')
+
+    async def _ready(self, scope: Any, proto: Any, rid: str) -> None:
+        gateway = self._gateway()
+        body = msgspec.json.encode(
+            {
+                "status": "ready",
+                "config": gateway.config.source,
+                "models": len(gateway.table.listed()),
+                "providers": len(gateway.adapters),
+            }
+        )
+        proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
+
+    async def _admin_requests(self, scope: Any, proto: Any, rid: str) -> None:
+        gateway = self._gateway()
+        if gateway.admin_auth is None:
+            raise NotFound("admin endpoints are disabled (set server.admin_api_key)", code="unknown_url")
+        gateway.admin_auth.check(scope.headers)
+        ledger = gateway.ledger
+        body = msgspec.json.encode(
+            {
+                "requests": ledger.requests,
+                "prompt_tokens": ledger.prompt_tokens,
+                "completion_tokens": ledger.completion_tokens,
+                "recent": list(ledger.recent),
+            }
+        )
+        proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
+
+
+app = App()

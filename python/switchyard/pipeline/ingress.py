@@ -1,0 +1,55 @@
+"""Ingress: read the caller's body within the size limit and the read deadline, check its media type.
+
+Granian never times out a slow body upload, so the deadline here is what stops one slow client from
+holding a connection for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from switchyard.errors import InvalidRequest, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
+
+
+async def read_body(headers: Any, proto: Any, max_bytes: int, timeout_s: float) -> bytes:
+    """The whole request body, or a 413 / 415 / 408 / 400 error."""
+    ctype = headers.get("content-type")
+    if ctype is not None and not _is_json(ctype):
+        raise UnsupportedMediaType(f"Content-Type must be application/json, got {ctype[:100]!r}", param="content-type")
+    length = headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            raise InvalidRequest("Content-Length is not a number", param="content-length")
+        if int(length) > max_bytes:
+            raise _too_large(max_bytes)
+    try:
+        async with asyncio.timeout(timeout_s):
+            body = await proto() if length is not None else await _read_chunked(proto, max_bytes)
+    except TimeoutError:
+        raise RequestTimeout(f"request body not received within {timeout_s:g} s") from None
+    if len(body) > max_bytes:
+        raise _too_large(max_bytes)
+    if not body:
+        raise InvalidRequest("request body is empty; expected a JSON object")
+    return bytes(body)
+
+
+async def _read_chunked(proto: Any, max_bytes: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in proto:
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _is_json(ctype: str) -> bool:
+    mime = ctype.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"request body is larger than the limit of {max_bytes} bytes (server.max_body_bytes)")
