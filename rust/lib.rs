@@ -3,11 +3,15 @@
 use pyo3::prelude::*;
 
 pub mod inspect;
+pub mod limits;
 pub mod sse;
+pub mod tokens;
 
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sse::register(m)?;
     inspect::register(m)?;
+    tokens::register(m)?;
+    limits::register(m)?;
     Ok(())
 }

@@ -198,3 +198,7 @@ def rewrite_model(body: bytes, model: str, /, *, include_usage: bool = False) ->
         InspectError: invalid JSON, not an object, or (with `include_usage`) a `stream_options` that is
             neither an object nor null (`invalid_type`, param `stream_options`).
     """
+
+# --- tokens (rust/tokens/) ---
+
+# --- limits (rust/limits/) ---
