@@ -3,8 +3,11 @@
 //! the byte edit) under a thin pyo3 skin (this file). The contract is the `inspect` section of
 //! `python/switchyard/_core.pyi`; the Python reference is `tests/core/inspect_reference.py`.
 //!
-//! A hand scanner, not serde_json: it gives byte offsets and parameter paths for every error, the byte
-//! span of each top-level value (what `rewrite_model` edits), and text measured where it lies.
+//! A hand scanner, not serde_json, by measurement: any serde approach costs at least serde_json's own
+//! validate-only pass (`IgnoredAny`), which took 0.12 / 4.2-4.6 / 19.6-20.3 us on the 216 B / 10 KB /
+//! 50 KB bodies of `benches/micro_inspect.py`, against 0.15 / 3.0 / 13.6 us for this scanner's whole
+//! rewrite scan (Rust, this machine, same session). And serde gives no byte offsets, no value spans to
+//! edit, and skips UTF-8 checks inside values it ignores (the mutation test in `tests.rs` caught it).
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
