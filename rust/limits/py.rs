@@ -3,8 +3,8 @@
 //!
 //! Every class is `frozen` with a `Mutex` inside where it has state, not `unsendable`: the module is
 //! declared `gil_used = false`, a `Permit` may be finalized on whatever thread drops the last
-//! reference, and an uncontended lock is one atomic exchange each way (measured in benches/micro_limits.py
-//! against the whole call). `frozen` also spares pyo3's per-call borrow flag.
+//! reference, and an uncontended lock + unlock costs ~13 ns here (std `Mutex`, measured in a loop), about
+//! 4% of a one-limit `admit` from Python (0.31 µs). `frozen` also spares pyo3's per-call borrow flag.
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
