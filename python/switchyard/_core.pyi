@@ -1,12 +1,20 @@
 """Type stub for the Rust extension `switchyard._core` (the contract; checked by mypy.stubtest in CI)."""
 
+from collections.abc import Iterable
+from types import TracebackType
 from typing import Final, Literal, final
 
 __all__ = [
     "REASONING_MARKERS",
     "ChatStreamTap",
+    "Concurrency",
+    "Decision",
     "InspectError",
     "Inspected",
+    "Limit",
+    "LimitState",
+    "Limiter",
+    "Permit",
     "SseEvent",
     "SseParser",
     "inspect_request",
@@ -202,3 +210,137 @@ def rewrite_model(body: bytes, model: str, /, *, include_usage: bool = False) ->
 # --- tokens (rust/tokens/) ---
 
 # --- limits (rust/limits/) ---
+# In-process rate limits (GCRA, exact integer arithmetic) and concurrency permits. Semantics in full: the
+# module docs of rust/limits/gcra.rs and rust/limits/slots.rs; the executable spec:
+# tests/core/limits_reference.py. Times are seconds as floats (`time.monotonic()`), read as
+# `int(now * 1e9)` ns; every count is an int.
+
+@final
+class Limit:
+    """A rate limit: `rate` units per `period_s`, at most `burst` at once (a bucket of `burst` units that
+    refills continuously at `rate / period_s`). Frozen; compares and hashes by value, and a bucket is
+    keyed by (key, Limit value): two equal Limits share buckets, a changed one starts fresh ones.
+
+    `name` is the kind for headers ("requests", "tokens", or your own). `rate` and `burst` are ints in
+    1..=2**40 (`burst` defaults to `rate`); `period_s` is read as `int(period_s * 1e9)` ns, 1 ns to
+    1e7 s. Raises ValueError outside those ranges."""
+
+    def __new__(cls, name: str, rate: int, period_s: float = 60.0, burst: int | None = None) -> Limit: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def rate(self) -> int: ...
+    @property
+    def period_s(self) -> float: ...
+    @property
+    def burst(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class LimitState:
+    """One (key, Limit) bucket as of a call: enough for OpenAI's `x-ratelimit-{limit,remaining,reset}-*`
+    headers (`limit.burst`, `remaining`, `reset_s`). Frozen."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def limit(self) -> Limit: ...
+    @property
+    def remaining(self) -> int:
+        """Whole units that would pass now (0 when empty or in debt)."""
+    @property
+    def reset_s(self) -> float:
+        """Seconds until the bucket is full again (0.0 if it is), rounded up to the ns."""
+
+@final
+class Decision:
+    """The answer of `Limiter.admit`. Truthy iff allowed. Frozen."""
+
+    @property
+    def allowed(self) -> bool: ...
+    def __bool__(self) -> bool: ...
+    @property
+    def retry_after_s(self) -> float | None:
+        """0.0 if allowed. If denied: the exact time until this same call would be admitted, absent other
+        traffic (the longest wait among the denying checks, rounded up to the ns; one ns earlier it is
+        still denied); None if it never can (a cost over a limit's `burst`)."""
+    @property
+    def denied_by(self) -> LimitState | None:
+        """The check that denied (the first that can never pass, else the first with the longest wait),
+        None if allowed."""
+    @property
+    def states(self) -> list[LimitState]:
+        """One per check, in order: after consumption if allowed; as they were (nothing consumed) if not."""
+    def tightest(self, name: str, /) -> LimitState | None:
+        """The most constraining state among the checks whose limit is named `name` (least remaining,
+        then longest reset, then first); None if there is none. What the headers of that kind report."""
+
+@final
+class Limiter:
+    """GCRA rate limiter over (key, Limit) buckets, all-or-nothing across the checks of one call.
+
+    Memory: holds at most `max_buckets` buckets (more only while one call brings more new checks than
+    that). A full bucket is the same as no bucket, so full ones are swept (invisibly) when the table has
+    doubled since the last sweep or reaches the cap; if the table is still above 7/8 of the cap, the
+    buckets nearest to full are dropped (ties included), which admits their keys a little early, never
+    late. A sweep is O(buckets), memory-bound: ~0.6 ms per 100k buckets on a 2-CPU VM; with the table
+    at the cap and every bucket live, one call per `max_buckets/8` new buckets pays ~2-4 ms at 100k.
+
+    Thread-safe (an uncontended lock per call); nothing here blocks or does I/O."""
+
+    def __new__(cls, max_buckets: int = 100_000) -> Limiter: ...
+    @property
+    def max_buckets(self) -> int: ...
+    def __len__(self) -> int:
+        """Buckets held now (including full ones not yet swept)."""
+    def admit(self, checks: Iterable[tuple[str, Limit, int]], now: float, /) -> Decision:
+        """Check-and-consume `cost` units of each (key, limit, cost), all or nothing: admitted only if every
+        bucket has room (the bucket would be at most `burst` units behind after it), and then all are
+        consumed; if any denies, none is. The same bucket twice in one call is consumed in order. A cost
+        of 0 passes unless the bucket is in debt. Costs are ints in 0..=2**53.
+
+        Raises:
+            TypeError: a check that is not a (str, Limit, int) tuple.
+            ValueError: a cost or `now` out of range.
+        """
+    def settle(self, key: str, limit: Limit, delta: int, now: float, /) -> None:
+        """Correct an admitted estimate by `delta = actual - estimated` units (|delta| <= 2**53).
+
+        A positive delta consumes more, even past empty: the bucket goes into debt and every check on it
+        (cost 0 included) waits until the debt is paid back at `rate` (capped, as an overflow guard only,
+        at 2**62 ns ahead). A negative delta refunds, but never past full: a refund does not bank credit
+        for later. No bucket is created for a delta that leaves it full."""
+    def peek(self, key: str, limit: Limit, now: float, /) -> LimitState:
+        """The bucket's state now; consumes nothing and creates nothing."""
+
+@final
+class Permit:
+    """One in-flight slot of a `Concurrency` key. It is given back exactly once: by `release()`, on
+    leaving a `with` block, or when the object is garbage collected (CPython frees it as soon as the last
+    reference goes, e.g. a request task that dies with an exception). Only a reference kept alive for
+    ever holds the slot for ever; `Concurrency.in_flight` shows it."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def released(self) -> bool: ...
+    def release(self) -> bool:
+        """Give the slot back; True the first time, False (and nothing happens) after."""
+    def __enter__(self) -> Permit: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None, /
+    ) -> None: ...
+
+@final
+class Concurrency:
+    """In-flight request counts per key. A key's entry exists only while it has permits out, so memory is
+    bounded by the requests in flight. Thread-safe."""
+
+    def __new__(cls) -> Concurrency: ...
+    def try_acquire(self, key: str, max_in_flight: int, /) -> Permit | None:
+        """A permit if fewer than `max_in_flight` (>= 0) slots of `key` are out, else None."""
+    def in_flight(self, key: str, /) -> int:
+        """Slots of `key` out now."""
+    def __len__(self) -> int:
+        """Keys with at least one slot out."""
