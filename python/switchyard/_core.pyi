@@ -9,7 +9,12 @@ __all__ = [
     "Inspected",
     "SseEvent",
     "SseParser",
+    "count_chat",
+    "count_tokens",
+    "count_tokens_for_model",
+    "encoding_for_model",
     "inspect_request",
+    "preload_encodings",
     "rewrite_model",
 ]
 
@@ -200,5 +205,69 @@ def rewrite_model(body: bytes, model: str, /, *, include_usage: bool = False) ->
     """
 
 # --- tokens (rust/tokens/) ---
+# Exact counts for OpenAI's o200k_base and cl100k_base (vocabularies inside the build; no network), and
+# documented estimates for other families. Semantics in full: the module docs of rust/tokens/*.rs; the
+# executable spec: tests/core/tokens_reference.py (Python tiktoken and the OpenAI cookbook's counting).
+# Each call releases the GIL for inputs over 16 KB and while a vocabulary is first decoded (~45 ms); a
+# caller on an event loop should still send large inputs to a thread (about 8 ms per MB of text).
+
+def count_tokens(text: str, /, encoding: str = "o200k_base") -> int:
+    """The number of tokens of `text` in `encoding` ("o200k_base" or "cl100k_base"), exactly as Python
+    tiktoken's `Encoding.encode_ordinary` counts them: special-token text such as "<|endoftext|>" is
+    ordinary text, and lone surrogates count as U+FFFD.
+
+    Raises:
+        ValueError: an unknown encoding.
+    """
+
+def encoding_for_model(model: str, /) -> str | None:
+    """The encoding of an OpenAI model: "o200k_base" for the gpt-4o, gpt-4.1, gpt-4.5, gpt-5 families,
+    chatgpt-4o, gpt-oss and the o1/o3/o4 series; "cl100k_base" for gpt-4, gpt-3.5-turbo and the
+    embeddings models (text-embedding-3-*, ada-002); None for anything else. Matched like tiktoken's
+    MODEL_TO_ENCODING then MODEL_PREFIX_TO_ENCODING, ASCII-case-insensitively, after dropping a routing
+    prefix up to the last "/" ("openai/gpt-4o", "azure/gpt-35-turbo"); fine-tuned "ft:" names too."""
+
+def count_tokens_for_model(text: str, /, model: str) -> int:
+    """Tokens of `text` for `model` (a routing prefix up to the last "/" is dropped): exact for an OpenAI
+    model (`encoding_for_model`), an estimate for the families below, the o200k_base count otherwise.
+
+    An estimate is ceil(o200k_base count × factor). Measured on the sample of
+    `benches/micro_tokens.py --ratios` (English prose / Python code / multilingual chat, tokens of the
+    family's own open tokenizer ÷ o200k_base tokens), or taken from published figures where the
+    tokenizer is not public:
+
+    - Claude 3 – Opus 4.6 (`claude` in the name): ×1.30. Not public; published: Claude 3.5 Sonnet
+      makes 1.16× (English) / 1.21× (math) / 1.30× (Python) GPT-4o's tokens (VentureBeat, 2025).
+    - Claude Opus 4.7 and later (version ≥ 4.7): ×1.76 = 1.30 × 1.35, the top of Anthropic's "1.0–1.35×
+      more tokens" for its new tokenizer. Both Claude factors aim high; plain English may be ~25% over.
+    - Gemini: ×1.10, from Google's "about 4 characters per token" and o200k_base's 4.4 characters per
+      token on English prose; unmeasured here (no open Gemini tokenizer), off more on code and CJK.
+    - Mistral (mistral, mixtral, codestral, devstral, magistral, pixtral): ×1.20.
+    - DeepSeek: ×1.20.
+    - Qwen (qwen, qwq): ×1.20.
+    """
+
+def count_chat(body: bytes, /, model: str | None = None) -> int:
+    """Prompt tokens of a chat-completions request body as OpenAI bills them (the OpenAI cookbook's
+    "How to count tokens with tiktoken"; exact against the API on the cookbook's examples):
+    3 per message + the tokens of each of its string values (role, content, name, ...) + 1 per `name`,
+    + 3 priming the reply; content parts: text (and refusal) parts by their text, images by OpenAI's
+    published image pricing (the size read from a base64 data: URL's PNG/GIF/WebP/JPEG header, else
+    charged as 1024×1024: 765 tokens on gpt-4o; detail "low" → the base, 85 on gpt-4o), other parts 0;
+    an assistant's tool calls by their function names and arguments; tool definitions (`tools`,
+    legacy `functions`) by the cookbook's `num_tokens_for_tools` approximation, which reads only the
+    top level of each schema's properties (nested schemas are undercounted).
+
+    `model` (else the body's `model`) picks the encoding via `encoding_for_model`; a model of a family
+    `count_tokens_for_model` estimates gets the o200k_base count scaled by that family's factor; any
+    other model is counted as o200k_base. The GIL is released for bodies over 16 KB.
+
+    Raises:
+        ValueError: the body is not JSON, or not a JSON object.
+    """
+
+def preload_encodings() -> None:
+    """Decode both embedded vocabularies now (~45 ms each, GIL released) instead of on first use; call
+    once at startup so no request pays for it."""
 
 # --- limits (rust/limits/) ---
