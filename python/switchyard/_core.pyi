@@ -231,20 +231,22 @@ def count_tokens_for_model(text: str, /, model: str) -> int:
     """Tokens of `text` for `model` (a routing prefix up to the last "/" is dropped): exact for an OpenAI
     model (`encoding_for_model`), an estimate for the families below, the o200k_base count otherwise.
 
-    An estimate is ceil(o200k_base count × factor). Measured on the sample of
-    `benches/micro_tokens.py --ratios` (English prose / Python code / multilingual chat, tokens of the
-    family's own open tokenizer ÷ o200k_base tokens), or taken from published figures where the
-    tokenizer is not public:
+    An estimate is ceil(o200k_base count * factor). Where the family's tokenizer ships in a package,
+    the factor is measured (`benches/micro_tokens.py --ratios`: its tokens / o200k_base tokens on
+    English prose, Python code, a small multilingual sample) and rounded up past the largest ratio, so
+    it errs high; elsewhere it comes from published figures and is unverified here:
 
-    - Claude 3 – Opus 4.6 (`claude` in the name): ×1.30. Not public; published: Claude 3.5 Sonnet
-      makes 1.16× (English) / 1.21× (math) / 1.30× (Python) GPT-4o's tokens (VentureBeat, 2025).
-    - Claude Opus 4.7 and later (version ≥ 4.7): ×1.76 = 1.30 × 1.35, the top of Anthropic's "1.0–1.35×
-      more tokens" for its new tokenizer. Both Claude factors aim high; plain English may be ~25% over.
-    - Gemini: ×1.10, from Google's "about 4 characters per token" and o200k_base's 4.4 characters per
-      token on English prose; unmeasured here (no open Gemini tokenizer), off more on code and CJK.
-    - Mistral (mistral, mixtral, codestral, devstral, magistral, pixtral): ×1.20.
-    - DeepSeek: ×1.20.
-    - Qwen (qwen, qwq): ×1.20.
+    - Mistral (mistral, mixtral, codestral, devstral, magistral, pixtral): x1.10. Tekken measured
+      1.030 / 1.038 / 1.088 (prose / code / multilingual): 1-7 % high.
+    - DeepSeek: x1.10. V4 tokenizer measured 1.035 / 1.051 / 1.080: 2-6 % high.
+    - Qwen (qwen, qwq): x1.10. Qwen 2-3 vocabulary 1.002 / 0.997 / 1.049, Qwen 3.5/3.6 vocabulary
+      1.050 / 1.069 / 0.934: 3-18 % high.
+    - Claude 3 to Opus 4.6 (`claude` in the name): x1.30. Not public; published: Claude 3.5 Sonnet makes
+      1.16x (English) / 1.21x (math) / 1.30x (Python) GPT-4o's tokens (VentureBeat, 2025): 0-12 % high.
+    - Claude Opus 4.7 and later (version >= 4.7): x1.76 = 1.30 * 1.35, the top of Anthropic's "1.0-1.35x
+      more tokens" for its new tokenizer; up to ~50 % high where that tokenizer adds nothing.
+    - Gemini: x1.10, from Google's "about 4 characters per token" and o200k_base's 4.33 characters per
+      token on English prose; no open Gemini tokenizer to measure, so code and CJK may be further off.
     """
 
 def count_chat(body: bytes, /, model: str | None = None) -> int:

