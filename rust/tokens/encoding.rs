@@ -56,10 +56,19 @@ impl Encoding {
     }
 
     /// The number of tokens of `text`, special-token text counted as ordinary text.
+    ///
+    /// Counted a chunk at a time (see [`chunks`]): the `tiktoken` crate's split is quadratic in the text
+    /// after the cursor wherever its regex fallback runs (non-ASCII whitespace before a non-space, as
+    /// in French text with no-break spaces: 16 KB of "\u{a0}." took 100 ms, 1 MB would take minutes),
+    /// and short chunks bound that to a constant per chunk.
     pub fn count(self, text: &str) -> usize {
-        if text.is_empty() {
-            return 0;
-        }
+        let bpe = self.bpe();
+        chunks(text, CHUNK).map(|c| bpe.count(c)).sum()
+    }
+
+    /// The count of `text` in one piece, as the `tiktoken` crate gives it (the tests' oracle for
+    /// [`chunks`]).
+    pub fn count_whole(self, text: &str) -> usize {
         self.bpe().count(text)
     }
 
@@ -138,4 +147,83 @@ pub fn for_model(model: &str) -> Option<Encoding> {
         .iter()
         .find(|(p, _)| name.starts_with(p))
         .map(|&(_, enc)| enc)
+}
+
+/// The length a chunk grows to before it is cut at the next safe boundary.
+const CHUNK: usize = 256;
+
+/// `text` cut into pieces of about `min` bytes or more, each cut at a position where both encodings'
+/// split patterns always end a piece, whatever follows, and where nothing before depends on what
+/// follows; so counting the chunks one by one gives the count of the whole. A cut goes before:
+///
+/// 1. whitespace other than CR/LF that follows a non-whitespace character: a letter, number,
+///    contraction or punctuation piece never runs on into such whitespace (a punctuation run's tail
+///    takes only CR, LF and, in o200k_base, '/'); the whitespace run before that character ended
+///    before it, so its lookahead (`\s+(?!\S)`) saw only text before the cut;
+/// 2. a non-whitespace character other than '/' that follows CR or LF: whitespace pieces that end in a
+///    newline (`\s*[\r\n]+`, `\s*[\r\n]`, `\s++$`) and punctuation tails stop there, and a letter
+///    piece's optional leading character is never CR/LF;
+/// 3. whitespace that follows CR or LF when the whitespace run from there has no CR/LF and ends at a
+///    non-whitespace character: the newline piece ends at its last newline either way.
+///
+/// `char::is_whitespace` is Unicode White_Space, which is the patterns' `\s`. The property tests in
+/// `tests/core/test_tokens.py` hold the chunked counts to Python tiktoken's whole-text counts.
+pub fn chunks(text: &str, min: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let cut = next_cut(rest, min).unwrap_or(rest.len());
+        let (chunk, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
+fn is_newline(c: char) -> bool {
+    c == '\r' || c == '\n'
+}
+
+/// The first safe cut at or after byte `min` of `text` (never 0), or None.
+fn next_cut(text: &str, min: usize) -> Option<usize> {
+    if text.len() <= min {
+        return None;
+    }
+    // Start at the character boundary at or before `min`; the character there is `prev`.
+    let mut start = min;
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut iter = text[start..].char_indices().map(|(i, c)| (start + i, c));
+    let (_, mut prev) = iter.next()?;
+    for (i, c) in iter {
+        let cut = if is_newline(prev) {
+            if c.is_whitespace() {
+                !is_newline(c) && run_ends_without_newline(&text[i..])
+            } else {
+                c != '/'
+            }
+        } else {
+            !prev.is_whitespace() && c.is_whitespace() && !is_newline(c)
+        };
+        if cut {
+            return Some(i);
+        }
+        prev = c;
+    }
+    None
+}
+
+/// Whether the whitespace run at the start of `s` contains no CR/LF and is followed by a character.
+fn run_ends_without_newline(s: &str) -> bool {
+    for c in s.chars() {
+        if is_newline(c) {
+            return false;
+        }
+        if !c.is_whitespace() {
+            return true;
+        }
+    }
+    false
 }

@@ -71,6 +71,31 @@ def test_count_tokens_equals_tiktoken(text: str) -> None:
         assert count_tokens(text, enc) == ref.count_tokens(text, enc), enc
 
 
+# Long enough to be counted in several chunks (rust/tokens/encoding.rs cuts after 256 bytes).
+LONG_TEXT = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), min_size=100, max_size=600).map(
+    "".join
+)
+
+
+@PROPERTY
+@given(text=LONG_TEXT)
+def test_chunked_counts_equal_tiktoken(text: str) -> None:
+    for enc in ENCODINGS:
+        assert count_tokens(text, enc) == ref.count_tokens(text, enc), enc
+
+
+@pytest.mark.parametrize("unit", ["\xa0.", " \u3000.", "\u3000\u3000。", "a\xa01\r", " 1\n\xa0"])
+def test_no_break_spaces_count_in_linear_time(unit: str) -> None:
+    # Unchunked, the tiktoken crate took ~100 ms for 16 KB of "\xa0." and 4x that for twice as much.
+    preload_encodings()
+    text = unit * (300_000 // len(unit))
+    for enc in ENCODINGS:
+        start = time.perf_counter()
+        got = count_tokens(text, enc)
+        assert time.perf_counter() - start < 1.0
+        assert got == ref.count_tokens(text, enc)
+
+
 def test_default_encoding_is_o200k() -> None:
     text = "The quick brown fox 🦊 jumps over the lazy dog."
     assert count_tokens(text) == ref.count_tokens(text, "o200k_base")
