@@ -16,6 +16,12 @@
 //!
 //! (cl100k_base alike.) All three gave the same counts as Python tiktoken on that corpus; the property
 //! tests in `tests/core/test_tokens.py` hold ours to Python tiktoken on generated text.
+//!
+//! One catch, found by those tests: the `tiktoken` crate is quadratic where its regex fallback runs
+//! (non-ASCII whitespace before a non-space: 96 KB of "\u{a0}." took 1.16 s, against 9.1 ms for
+//! tiktoken-rs and 2.8 ms for bpe-openai). `encoding.rs` therefore counts in ~256-byte chunks cut where
+//! the split patterns always end a piece, which is exact and linear (600 KB of it: 34 ms; Python
+//! tiktoken 137 ms) and costs nothing measurable on ordinary text.
 //! No pyo3 type leaves this file; the cores take `&str`/`&[u8]` and return integers.
 
 use pyo3::exceptions::PyValueError;
