@@ -1,8 +1,9 @@
 //! The two OpenAI encodings this module counts with, and the model → encoding table.
 //!
-//! Counting is the `tiktoken` crate's (pure Rust, vocabularies embedded and decoded on first use of each
-//! encoding, ~45 ms). It counts special-token text such as `<|endoftext|>` as ordinary text, which is
-//! `tiktoken.Encoding.encode_ordinary` in Python, and how a chat API reads a caller's text.
+//! Counting is the `tiktoken` crate's (pure Rust, vocabularies embedded and decoded on first use of
+//! each encoding: 84 ms for o200k_base, 47 ms for cl100k_base, +30 MB resident for both), in chunks
+//! (see [`chunks`]). Special-token text such as `<|endoftext|>` counts as ordinary text, as
+//! `tiktoken.Encoding.encode_ordinary` counts it in Python and as a chat API reads a caller's text.
 
 use std::sync::OnceLock;
 
@@ -50,7 +51,7 @@ impl Encoding {
             .get_or_init(|| tiktoken::get_encoding(self.name()).expect("vocabulary compiled in"))
     }
 
-    /// Whether the vocabulary is decoded (the first use of each encoding decodes it, ~45 ms).
+    /// Whether the vocabulary is decoded (the first use of each encoding decodes it: 47-84 ms).
     pub fn is_loaded(self) -> bool {
         self.slot().get().is_some()
     }

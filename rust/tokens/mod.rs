@@ -44,7 +44,7 @@ pub use estimate::Family;
 const DETACH_AT: usize = 16 * 1024;
 
 /// Run `f` with the GIL released if the input is long or `enc`'s vocabulary is not decoded yet (the
-/// first use of each encoding decodes it, ~45 ms: other threads should not wait for that).
+/// first use of each encoding decodes it, 47-84 ms: other threads should not wait for that).
 fn run<T: Send>(py: Python<'_>, len: usize, enc: Encoding, f: impl FnOnce() -> T + Send) -> T {
     if len > DETACH_AT || !enc.is_loaded() {
         py.detach(f)
