@@ -265,7 +265,7 @@ def count_chat(body: bytes, /, model: str | None = None) -> int:
     other model is counted as o200k_base. The GIL is released for bodies over 16 KB.
 
     Raises:
-        ValueError: the body is not JSON, or not a JSON object.
+        ValueError: the body is not JSON, not a JSON object, or nested deeper than 128 levels.
     """
 
 def preload_encodings() -> None:

@@ -32,6 +32,9 @@ pub enum ChatError {
     InvalidJson(String),
     /// JSON, but not an object.
     NotObject,
+    /// Nested deeper than serde_json's 128 levels (no chat request comes near; the limit keeps a
+    /// hostile body from overflowing the stack).
+    TooDeep,
 }
 
 impl std::fmt::Display for ChatError {
@@ -39,6 +42,7 @@ impl std::fmt::Display for ChatError {
         match self {
             Self::InvalidJson(e) => write!(f, "request body is not valid JSON: {e}"),
             Self::NotObject => f.write_str("request body is not a JSON object"),
+            Self::TooDeep => f.write_str("request body nests JSON deeper than 128 levels"),
         }
     }
 }
@@ -78,8 +82,14 @@ impl Counter {
 
 /// Prompt tokens of the chat-completions request `body`; `model` overrides the body's `model`.
 pub fn count_chat(body: &[u8], model: Option<&str>) -> Result<u64, ChatError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| ChatError::InvalidJson(e.to_string()))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        let msg = e.to_string();
+        if msg.starts_with("recursion limit exceeded") {
+            ChatError::TooDeep
+        } else {
+            ChatError::InvalidJson(msg)
+        }
+    })?;
     let Value::Object(req) = value else {
         return Err(ChatError::NotObject);
     };

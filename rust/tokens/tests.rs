@@ -1,7 +1,7 @@
 //! Unit tests of the pure-Rust cores; the property tests against Python tiktoken are in
 //! `tests/core/test_tokens.py`.
 
-use super::chat::count_chat;
+use super::chat::{count_chat, ChatError};
 use super::count_for_model;
 use super::encoding::{chunks, for_model, Encoding};
 use super::estimate::{claude_version, Family};
@@ -99,6 +99,8 @@ fn chat_edges() {
     assert_eq!(count_chat(br#"{"messages": []}"#, None), Ok(3));
     assert!(count_chat(b"[1]", None).is_err());
     assert!(count_chat(b"{", None).is_err());
+    let deep = format!(r#"{{"x": {}{}}}"#, "[".repeat(200), "]".repeat(200));
+    assert_eq!(count_chat(deep.as_bytes(), None), Err(ChatError::TooDeep));
     // content parts, a null content with tool calls
     let body = br#"{"messages": [
         {"role": "user", "content": [{"type": "text", "text": "hello world"}, {"type": "input_audio"}]},

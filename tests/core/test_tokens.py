@@ -362,6 +362,24 @@ def test_image_parts_are_priced_like_openai(image: bytes, detail: str, model: st
     assert count_chat(body, model) == ref.count_chat(body, model)
 
 
+MAGIC = [
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    b"GIF89a",
+    b"RIFF\0\0\0\0WEBPVP8 ",
+    b"RIFF\0\0\0\0WEBPVP8L",
+    b"RIFF\0\0\0\0WEBPVP8X",
+    b"\xff\xd8",
+]
+
+
+@PROPERTY
+@given(magic=st.sampled_from(MAGIC), tail=st.binary(max_size=40), model=st.sampled_from(["gpt-4o", "gpt-4.1-mini"]))
+def test_arbitrary_image_headers_match_reference(magic: bytes, tail: bytes, model: str) -> None:
+    part = {"type": "image_url", "image_url": {"url": data_url("x", magic + tail)}}
+    body = json.dumps({"messages": [{"role": "user", "content": [part]}]}).encode()
+    assert count_chat(body, model) == ref.count_chat(body, model)
+
+
 # --- count_chat: generated requests -------------------------------------------------------------------
 
 SAFE_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=60) | st.sampled_from(FRAGMENTS)

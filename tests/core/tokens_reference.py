@@ -167,7 +167,7 @@ def patches(w: float, h: float) -> int:
     raw = math.ceil(w / 32) * math.ceil(h / 32)
     if raw <= 1536:
         return raw
-    r = math.sqrt(32 * 32 * 1536 / (w * h))
+    r = math.sqrt(32.0 * 32.0 * 1536.0 / (float(w) * float(h)))  # float ops in the order Rust does them
     r = r * min(math.floor(w * r / 32) / (w * r / 32), math.floor(h * r / 32) / (h * r / 32))
     return min(math.floor(w * r / 32) * math.floor(h * r / 32), 1536)
 
