@@ -17,7 +17,12 @@ __all__ = [
     "Permit",
     "SseEvent",
     "SseParser",
+    "count_chat",
+    "count_tokens",
+    "count_tokens_for_model",
+    "encoding_for_model",
     "inspect_request",
+    "preload_encodings",
     "rewrite_model",
 ]
 
@@ -208,6 +213,72 @@ def rewrite_model(body: bytes, model: str, /, *, include_usage: bool = False) ->
     """
 
 # --- tokens (rust/tokens/) ---
+# Exact counts for OpenAI's o200k_base and cl100k_base (vocabularies inside the build; no network), and
+# documented estimates for other families. Semantics in full: the module docs of rust/tokens/*.rs; the
+# executable spec: tests/core/tokens_reference.py (Python tiktoken and the OpenAI cookbook's counting).
+# Each call releases the GIL for inputs over 16 KB and while a vocabulary is first decoded (50-85 ms); a
+# caller on an event loop should still send large inputs to a thread (about 8 ms per MB of text).
+
+def count_tokens(text: str, /, encoding: str = "o200k_base") -> int:
+    """The number of tokens of `text` in `encoding` ("o200k_base" or "cl100k_base"), exactly as Python
+    tiktoken's `Encoding.encode_ordinary` counts them: special-token text such as "<|endoftext|>" is
+    ordinary text, and lone surrogates count as U+FFFD.
+
+    Raises:
+        ValueError: an unknown encoding.
+    """
+
+def encoding_for_model(model: str, /) -> str | None:
+    """The encoding of an OpenAI model: "o200k_base" for the gpt-4o, gpt-4.1, gpt-4.5, gpt-5 families,
+    chatgpt-4o, gpt-oss and the o1/o3/o4 series; "cl100k_base" for gpt-4, gpt-3.5-turbo and the
+    embeddings models (text-embedding-3-*, ada-002); None for anything else. Matched like tiktoken's
+    MODEL_TO_ENCODING then MODEL_PREFIX_TO_ENCODING, ASCII-case-insensitively, after dropping a routing
+    prefix up to the last "/" ("openai/gpt-4o", "azure/gpt-35-turbo"); fine-tuned "ft:" names too."""
+
+def count_tokens_for_model(text: str, /, model: str) -> int:
+    """Tokens of `text` for `model` (a routing prefix up to the last "/" is dropped): exact for an OpenAI
+    model (`encoding_for_model`), an estimate for the families below, the o200k_base count otherwise.
+
+    An estimate is ceil(o200k_base count * factor). Where the family's tokenizer ships in a package,
+    the factor is measured (`benches/micro_tokens.py --ratios`: its tokens / o200k_base tokens on
+    English prose, Python code, a small multilingual sample) and rounded up past the largest ratio, so
+    it errs high; elsewhere it comes from published figures and is unverified here:
+
+    - Mistral (mistral, mixtral, codestral, devstral, magistral, pixtral): x1.10. Tekken measured
+      1.030 / 1.038 / 1.088 (prose / code / multilingual): 1-7 % high.
+    - DeepSeek: x1.10. V4 tokenizer measured 1.035 / 1.051 / 1.080: 2-6 % high.
+    - Qwen (qwen, qwq): x1.10. Qwen 2-3 vocabulary 1.002 / 0.997 / 1.049, Qwen 3.5/3.6 vocabulary
+      1.050 / 1.069 / 0.934: 3-18 % high.
+    - Claude 3 to Opus 4.6 (`claude` in the name): x1.30. Not public; published: Claude 3.5 Sonnet makes
+      1.16x (English) / 1.21x (math) / 1.30x (Python) GPT-4o's tokens (VentureBeat, 2025): 0-12 % high.
+    - Claude Opus 4.7 and later (version >= 4.7): x1.76 = 1.30 * 1.35, the top of Anthropic's "1.0-1.35x
+      more tokens" for its new tokenizer; up to ~50 % high where that tokenizer adds nothing.
+    - Gemini: x1.10, from Google's "about 4 characters per token" and o200k_base's 4.33 characters per
+      token on English prose; no open Gemini tokenizer to measure, so code and CJK may be further off.
+    """
+
+def count_chat(body: bytes, /, model: str | None = None) -> int:
+    """Prompt tokens of a chat-completions request body as OpenAI bills them (the OpenAI cookbook's
+    "How to count tokens with tiktoken"; exact against the API on the cookbook's examples):
+    3 per message + the tokens of each of its string values (role, content, name, ...) + 1 per `name`,
+    + 3 priming the reply; content parts: text (and refusal) parts by their text, images by OpenAI's
+    published image pricing (the size read from a base64 data: URL's PNG/GIF/WebP/JPEG header, else
+    charged as 1024x1024: 765 tokens on gpt-4o; detail "low" → the base, 85 on gpt-4o), other parts 0;
+    an assistant's tool calls by their function names and arguments; tool definitions (`tools`,
+    legacy `functions`) by the cookbook's `num_tokens_for_tools` approximation, which reads only the
+    top level of each schema's properties (nested schemas are undercounted).
+
+    `model` (else the body's `model`) picks the encoding via `encoding_for_model`; a model of a family
+    `count_tokens_for_model` estimates gets the o200k_base count scaled by that family's factor; any
+    other model is counted as o200k_base. The GIL is released for bodies over 16 KB.
+
+    Raises:
+        ValueError: the body is not JSON, not a JSON object, or nested deeper than 128 levels.
+    """
+
+def preload_encodings() -> None:
+    """Decode both embedded vocabularies now (~130 ms together, +30 MB resident; GIL released) instead
+    of on first use; call once at startup so no request pays for it."""
 
 # --- limits (rust/limits/) ---
 # In-process rate limits (GCRA, exact integer arithmetic) and concurrency permits. Semantics in full: the

@@ -1,6 +1,0 @@
-//! Placeholder: replaced by the real module.
-use pyo3::prelude::*;
-
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-    Ok(())
-}
