@@ -15,8 +15,6 @@ import json
 import os
 import platform
 import sys
-import timeit
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -24,6 +22,7 @@ from switchyard._core import inspect_request, rewrite_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "core"))
 import inspect_reference as ref
+from microbench import cpu_model, per_call_us
 
 PROSE = (
     "Could you analyze this function and explain, step by step, why it is slow? I think the loop is "
@@ -87,24 +86,6 @@ def orjson_rewrite(b: bytes) -> bytes:
     d = orjson.loads(b)
     d["model"] = "gpt-4o"
     return orjson.dumps(d)
-
-
-def per_call_us(f: Callable[[], object], quick: bool) -> float:
-    t = timeit.Timer(f)
-    n, _ = t.autorange()  # ≥ 0.2 s
-    if quick:
-        n = max(1, n // 10)
-    return min(t.repeat(repeat=3 if quick else 5, number=n)) / n * 1e6
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ import itertools
 import os
 import platform
 import sys
-import timeit
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from switchyard._core import Concurrency, Limit, Limiter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "core"))
 import limits_reference as ref
+from microbench import cpu_model, per_call_us
 
 KEYS = [f"vk-{i:04d}-0123456789abcdef" for i in range(1000)]
 MODELS = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4", "gemini-2.5-flash"]
@@ -94,24 +94,6 @@ def build_only() -> Callable[[], object]:
         return ([(k, lim, 1), (k, lim, 500), (m, lim, 1), (m, lim, 500)], next(clock) / 1e9)
 
     return four
-
-
-def per_call_us(f: Callable[[], object], quick: bool) -> float:
-    t = timeit.Timer(f)
-    n, _ = t.autorange()  # ≥ 0.2 s
-    if quick:
-        n = max(1, n // 10)
-    return min(t.repeat(repeat=3 if quick else 5, number=n)) / n * 1e6
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

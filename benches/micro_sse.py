@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import switchyard._core as core
+from microbench import cpu_model
 from switchyard._core import ChatStreamTap, SseParser
 
 
@@ -173,16 +174,6 @@ def per_call_us(fs: Sequence[Callable[[], object]], quick: bool) -> list[float]:
         for i, (t, n) in enumerate(zip(timers, loops, strict=True)):
             best[i] = min(best[i], t.timeit(number=n) / n)
     return [b * 1e6 for b in best]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def version(dist: str) -> str:

@@ -26,7 +26,6 @@ import platform
 import random
 import sys
 import sysconfig
-import timeit
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from switchyard._core import count_chat, count_tokens, preload_encodings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "core"))
 import tokens_reference as ref
+from microbench import cpu_model, per_call_us
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 MODULES = ["json/__init__", "argparse", "textwrap", "email/message", "collections/__init__", "typing", "http/client"]
@@ -110,27 +110,9 @@ def chat_body(size: int, seed: int, paragraphs: dict[str, list[str]]) -> bytes:
     return json.dumps(req).encode()
 
 
-def per_call_us(f: Callable[[], object], quick: bool) -> float:
-    t = timeit.Timer(f)
-    n, _ = t.autorange()  # ≥ 0.2 s
-    if quick:
-        n = max(1, n // 10)
-    return min(t.repeat(repeat=3 if quick else 5, number=n)) / n * 1e6
-
-
 def cycling(items: list[str] | list[bytes], f: Callable[[object], object]) -> Callable[[], object]:
     it = itertools.cycle(items)
     return lambda: f(next(it))
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def fmt(us: float) -> str:
