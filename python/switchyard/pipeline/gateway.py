@@ -62,16 +62,16 @@ class Gateway:
         try:
             self.auth.check(headers)
             body = await read_body(headers, proto, self.max_body, self.body_timeout)
-            info = inspect_chat(body)
-            model, stream = info.model, info.stream
-            group = self.table.resolve(model)  # type: ignore[arg-type]  # inspect_chat checked it
+            info, model = inspect_chat(body)
+            stream = info.stream
+            group = self.table.resolve(model)
             if group is None:
                 raise NotFound(
                     f"The model `{model}` does not exist or you do not have access to it.",
                     param="model",
                     code="model_not_found",
                 )
-            attempt = await dispatch(group.order(model, random.random()), self.adapters, body, info)  # type: ignore[arg-type]
+            attempt = await dispatch(group.order(model, random.random()), self.adapters, body, info)
             deployment = attempt.deployment.name
             out_headers = [("x-request-id", request_id)]
             usage: Usage | None

@@ -8,14 +8,16 @@ from switchyard.errors import InvalidRequest, Unprocessable
 _CODES = {"missing_param": "missing_required_parameter"}  # the rest keep the Rust kind as their code
 
 
-def inspect_chat(body: bytes) -> Inspected:
-    """Scan a chat-completions body; raise 400 for malformed or mistyped input, 422 for bad values."""
+def inspect_chat(body: bytes) -> tuple[Inspected, str]:
+    """Scan a chat-completions body; raise 400 for malformed or mistyped input, 422 for bad values.
+    Returns the scan and its model, now known to be a string."""
     try:
         info = inspect_request(body)
     except InspectError as e:
         code = _CODES.get(e.kind, e.kind)
         raise InvalidRequest(str(e), param=e.param, code=code) from None
-    if info.model is None:
+    model = info.model
+    if model is None:
         raise InvalidRequest("you must provide a model parameter", param="model", code="missing_required_parameter")
     if info.messages is None:
         raise InvalidRequest(
@@ -27,4 +29,4 @@ def inspect_chat(body: bytes) -> Inspected:
         raise Unprocessable(f"Invalid 'n': {info.n}. Expected a value >= 1.", param="n")
     if info.max_tokens is not None and info.max_tokens < 1:
         raise Unprocessable(f"Invalid 'max_tokens': {info.max_tokens}. Expected a value >= 1.", param="max_tokens")
-    return info
+    return info, model
