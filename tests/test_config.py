@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from switchyard.config import (
+    ApiKey,
     Config,
     ConfigError,
     ProviderConfig,
+    RateLimits,
     ServerConfig,
     Timeouts,
     default_config,
@@ -302,3 +304,49 @@ def test_example_config_without_keys_says_which_key_is_missing() -> None:
     path = str(REPO / "examples" / "switchyard.yaml")
     with pytest.raises(ConfigError, match=r"^providers\.openai\.api_key: required .*OPENAI_API_KEY"):
         load_config(path, {"DEEPSEEK_API_KEY": "sk-d"})
+
+
+def test_keys_with_names_and_limits() -> None:
+    tree = {
+        "server": {"api_keys": ["sk-plain", {"key": "sk-team", "name": "team", "limits": {"rpm": 60, "tpm": "1000"}}]},
+        "limits": {"per_key": {"concurrent": 4}},
+        **_chat(DEP),
+    }
+    tree["models"]["chat"]["limits"] = {"rpm": 10}
+    config = parse_config(tree, {})
+    plain, team = config.server.api_keys
+    assert plain == "sk-plain"
+    assert isinstance(team, ApiKey) and team.name == "team"
+    assert team.limits == RateLimits(rpm=60, tpm=1000)
+    assert config.limits.per_key == RateLimits(concurrent=4)
+    assert config.models["chat"].limits == RateLimits(rpm=10)
+    assert "sk-team" not in repr(team) and "sk-team" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("tree", "path"),
+    [
+        ({"server": {"api_keys": [{"key": "k", "limits": {"rpm": 0}}]}}, "server.api_keys[0].limits.rpm"),
+        ({"server": {"api_keys": [{"key": "k", "limits": {"rpms": 1}}]}}, "server.api_keys[0].limits"),
+        ({"server": {"api_keys": [{"name": "no key"}]}}, "server.api_keys[0]"),
+        ({"limits": {"per_key": {"tpm": -1}}}, "limits.per_key.tpm"),
+        ({"limits": {"max_buckets": 10}}, "limits.max_buckets"),
+        ({"limits": {"per_model": {}}}, "limits"),
+    ],
+)
+def test_limit_errors_name_the_key_path(tree: dict, path: str) -> None:
+    assert _error(tree).startswith(path), _error(tree)
+
+
+def test_model_limits_are_checked_at_their_path() -> None:
+    tree = _chat(DEP)
+    tree["models"]["chat"]["limits"] = {"concurrent": 0}
+    assert _error(tree).startswith("models.chat.limits.concurrent")
+
+
+def test_duplicate_keys_and_names_are_rejected_without_showing_the_key() -> None:
+    message = _error({"server": {"api_keys": ["sk-dup-SECRET", {"key": "sk-dup-SECRET", "name": "b"}]}})
+    assert message.startswith("server.api_keys[1]: the same key as server.api_keys[0]")
+    assert "SECRET" not in message
+    message = _error({"server": {"api_keys": [{"key": "a", "name": "x"}, {"key": "b", "name": "x"}]}})
+    assert message.startswith("server.api_keys[1].name: 'x'")

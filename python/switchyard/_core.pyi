@@ -78,9 +78,10 @@ class ChatStreamTap:
     through the blank line that ends an event, comments and stray blank lines included); only an incomplete
     trailing block is held back. With `strip_usage_chunk`, an event whose data is a JSON object with a
     non-null top-level `usage` and `"choices": []` (the usage-only chunk the gateway asked for on the caller's
-    behalf) is left out of the output."""
+    behalf) is left out of the output. With `collect_text`, every event is parsed and the completion's
+    text is kept in `text` (for counting completion tokens when the upstream reports no usage)."""
 
-    def __new__(cls, strip_usage_chunk: bool) -> ChatStreamTap: ...
+    def __new__(cls, strip_usage_chunk: bool, *, collect_text: bool = False) -> ChatStreamTap: ...
     def feed(self, chunk: bytes, /) -> bytes:
         """Take the next upstream chunk; return the bytes of the blocks it completes (the chunk object itself
         when that is all of it). Releases the GIL for chunks of 64 KiB+."""
@@ -102,6 +103,10 @@ class ChatStreamTap:
     @property
     def pending(self) -> int:
         """The number of bytes held back (the incomplete trailing block so far)."""
+    @property
+    def text(self) -> str:
+        """The generated text so far: every choice's delta `content`, `reasoning_content`, `refusal`, and
+        tool-call function names and arguments, in arrival order; "" unless `collect_text`."""
 
 # --- inspect (rust/inspect.rs) ---
 # Request bodies are read without building Python objects for them. Semantics in full: the module docs of

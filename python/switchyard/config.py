@@ -23,6 +23,8 @@ DEMO_KIND = "demo"
 
 # Bounds live in the field types so msgspec names the exact field at fault (`server.port: Expected ...`).
 Seconds = Annotated[float, Meta(gt=0)]
+Count = Annotated[int, Meta(ge=1, le=2**40)]
+NonEmpty = Annotated[str, Meta(min_length=1)]
 
 
 class ConfigError(Exception):
@@ -39,6 +41,35 @@ class Timeouts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     total_s: Seconds = 900.0
 
 
+class RateLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Requests per minute, tokens per minute (prompt estimate + `max_tokens` at admission, settled to the
+    provider's usage afterwards) and requests in flight; each is off when unset. A minute's worth may be
+    used at once (the bucket holds `rpm` requests / `tpm` tokens and refills continuously)."""
+
+    rpm: Count | None = None
+    tpm: Count | None = None
+    concurrent: Count | None = None
+
+
+class ApiKey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A gateway key with a name (what limits, records and errors show; never the key) and its own limits."""
+
+    key: NonEmpty
+    name: NonEmpty | None = None
+    limits: RateLimits | None = None
+
+    def __repr__(self) -> str:
+        return f"ApiKey(name={self.name!r}, key=<hidden>, limits={self.limits!r})"
+
+
+class LimitsConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Gateway-wide limit settings. Per-model limits live under `models.NAME.limits`, per-key ones under
+    `server.api_keys[i].limits`."""
+
+    per_key: RateLimits | None = None  # for every key without limits of its own (and for all callers without auth)
+    max_buckets: Annotated[int, Meta(ge=1000)] = 100_000  # memory bound of the in-process limiter
+
+
 class ServerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Listener, request limits and gateway authentication."""
 
@@ -50,8 +81,8 @@ class ServerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     body_read_timeout_s: Seconds = 30.0
     # Seconds a SIGTERM waits for in-flight requests (streams included) before workers are killed.
     drain_timeout_s: Annotated[int, Meta(ge=0)] = 30
-    # Keys callers present as `Authorization: Bearer ...`; empty: no auth.
-    api_keys: list[Annotated[str, Meta(min_length=1)]] = []
+    # Keys callers present as `Authorization: Bearer ...` (a string, or {key, name, limits}); empty: no auth.
+    api_keys: list[NonEmpty | ApiKey] = []
     admin_api_key: str | None = None  # enables /admin/* when set
     timeouts: Timeouts = Timeouts()
 
@@ -87,6 +118,7 @@ class ModelConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The deployments behind one caller-facing model name (a *group*)."""
 
     deployments: Annotated[list[DeploymentConfig], Meta(min_length=1)]
+    limits: RateLimits | None = None  # for the whole group, across all keys
 
 
 class Config(msgspec.Struct, frozen=True):
@@ -96,11 +128,12 @@ class Config(msgspec.Struct, frozen=True):
     providers: dict[str, ProviderConfig]
     models: dict[str, ModelConfig]
     source: str  # the file it came from, or "<embedded default>"
+    limits: LimitsConfig = LimitsConfig()
 
 
 _T = TypeVar("_T")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_TOP_KEYS = {"server", "providers", "models"}
+_TOP_KEYS = {"server", "providers", "models", "limits"}
 
 
 def load_config(path: str | None, environ: Mapping[str, str] | None = None) -> Config:
@@ -135,7 +168,8 @@ def parse_config(tree: Any, environ: Mapping[str, str], *, source: str = "<inlin
         str(name): _convert(body, ModelConfig, f"models.{name}")
         for name, body in _mapping(tree.get("models"), "models").items()
     }
-    config = Config(server=server, providers=providers, models=models, source=source)
+    limits = _convert({} if tree.get("limits") is None else tree["limits"], LimitsConfig, "limits")
+    config = Config(server=server, providers=providers, models=models, source=source, limits=limits)
     _check_references(config)
     return config
 
@@ -194,6 +228,18 @@ def _expand(value: Any, environ: Mapping[str, str], path: str) -> Any:
 
 
 def _check_references(config: Config) -> None:
+    names: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(config.server.api_keys):
+        key = entry.key if isinstance(entry, ApiKey) else entry
+        if key in seen:
+            raise ConfigError(f"server.api_keys[{i}]: the same key as server.api_keys[{seen[key]}]")
+        seen[key] = i
+        if isinstance(entry, ApiKey) and entry.name is not None:
+            if entry.name in names:
+                other = names[entry.name]
+                raise ConfigError(f"server.api_keys[{i}].name: {entry.name!r} is already server.api_keys[{other}]'s")
+            names[entry.name] = i
     for name, p in config.providers.items():
         path = f"providers.{name}"
         if p.kind == DEMO_KIND:

@@ -122,8 +122,9 @@ pub struct ChatStreamTap(Tap);
 #[pymethods]
 impl ChatStreamTap {
     #[new]
-    fn new(strip_usage_chunk: bool) -> Self {
-        ChatStreamTap(Tap::new(strip_usage_chunk))
+    #[pyo3(signature = (strip_usage_chunk, *, collect_text = false))]
+    fn new(strip_usage_chunk: bool, collect_text: bool) -> Self {
+        ChatStreamTap(Tap::with_text(strip_usage_chunk, collect_text))
     }
 
     #[pyo3(signature = (chunk, /))]
@@ -168,6 +169,11 @@ impl ChatStreamTap {
     #[getter]
     fn pending(&self) -> usize {
         self.0.pending()
+    }
+
+    #[getter]
+    fn text(&self) -> &str {
+        self.0.text()
     }
 }
 

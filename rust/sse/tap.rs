@@ -1,8 +1,10 @@
 //! The relay tap for OpenAI chat-completion streams: passes upstream's bytes through event by
 //! event, byte for byte, while noting usage, `[DONE]` and errors, and optionally dropping the
-//! usage-only chunk the gateway asked for on the caller's behalf. Pure Rust: the pyo3 skin lives
-//! in `mod.rs`.
+//! usage-only chunk the gateway asked for on the caller's behalf, and optionally collecting the
+//! completion's text (for counting its tokens when the upstream reports no usage). Pure Rust: the
+//! pyo3 skin lives in `mod.rs`.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -34,6 +36,78 @@ struct Top<'a> {
     choices: Option<&'a RawValue>,
     #[serde(borrow, default)]
     error: Option<&'a RawValue>,
+}
+
+/// A chunk as text collection reads it: the generated text of every choice's delta.
+#[derive(Deserialize)]
+struct Chunk<'a> {
+    #[serde(borrow, default)]
+    usage: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    choices: Option<Vec<Choice<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Choice<'a> {
+    #[serde(borrow, default)]
+    delta: Option<Delta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    #[serde(borrow, default)]
+    content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    refusal: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<ToolCallDelta<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct ToolCallDelta<'a> {
+    #[serde(borrow, default)]
+    function: Option<FunctionDelta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<Cow<'a, str>>,
+}
+
+impl Chunk<'_> {
+    /// Appends the text this chunk generated: content, reasoning, refusals, tool names and arguments.
+    fn collect(&self, text: &mut String) {
+        for delta in self
+            .choices
+            .iter()
+            .flatten()
+            .filter_map(|c| c.delta.as_ref())
+        {
+            for part in [&delta.content, &delta.reasoning_content, &delta.refusal]
+                .into_iter()
+                .flatten()
+            {
+                text.push_str(part);
+            }
+            for f in delta
+                .tool_calls
+                .iter()
+                .flatten()
+                .filter_map(|t| t.function.as_ref())
+            {
+                for part in [&f.name, &f.arguments].into_iter().flatten() {
+                    text.push_str(part);
+                }
+            }
+        }
+    }
 }
 
 /// Whether `data` has `"key"` followed by `:` and a value other than `null`: a cheap filter that
@@ -70,6 +144,8 @@ fn is_empty_array(raw: &RawValue) -> bool {
 #[derive(Debug, Default)]
 struct Seen {
     strip_usage_chunk: bool,
+    collect_text: bool,
+    text: String,
     usage: Option<Vec<u8>>,
     error: Option<Vec<u8>>,
     done: bool,
@@ -87,16 +163,47 @@ impl Seen {
         }
         let want_usage = has_non_null_key(data, &USAGE_KEY);
         let want_error = self.error.is_none() && has_non_null_key(data, &ERROR_KEY);
-        if !(want_usage || want_error) || skip_ws(data).first() != Some(&b'{') {
+        let want_any = want_usage || want_error || self.collect_text;
+        if !want_any || skip_ws(data).first() != Some(&b'{') {
             return true;
         }
-        let Ok(top) = serde_json::from_slice::<Top<'_>>(data) else {
+        // JSON is UTF-8: serde's derive skips unnamed fields without checking theirs, so check first.
+        let Ok(data) = std::str::from_utf8(data) else {
+            return true;
+        };
+        if self.collect_text {
+            if let Ok(chunk) = serde_json::from_str::<Chunk<'_>>(data) {
+                chunk.collect(&mut self.text);
+                return self.note(
+                    data,
+                    chunk.usage,
+                    chunk.error,
+                    chunk.choices.map(|c| c.is_empty()),
+                );
+            }
+        }
+        if !(want_usage || want_error) {
+            return true;
+        }
+        let Ok(top) = serde_json::from_str::<Top<'_>>(data) else {
             return true; // Not JSON (or duplicate keys): pass it on untouched.
         };
-        if want_error && top.error.is_some() {
-            self.error = Some(data.to_vec());
+        let empty = top.choices.map(is_empty_array);
+        self.note(data, top.usage, top.error, empty)
+    }
+
+    /// Records usage and the first error; returns whether to pass the event on.
+    fn note(
+        &mut self,
+        data: &str,
+        usage: Option<&RawValue>,
+        error: Option<&RawValue>,
+        empty_choices: Option<bool>,
+    ) -> bool {
+        if self.error.is_none() && error.is_some() {
+            self.error = Some(data.as_bytes().to_vec());
         }
-        let Some(usage) = top.usage else {
+        let Some(usage) = usage else {
             return true;
         };
         let usage = usage.get().as_bytes();
@@ -107,7 +214,7 @@ impl Seen {
             }
             None => self.usage = Some(usage.to_vec()),
         }
-        !(self.strip_usage_chunk && top.choices.is_some_and(is_empty_array))
+        !(self.strip_usage_chunk && empty_choices == Some(true))
     }
 }
 
@@ -176,9 +283,15 @@ pub struct Tap {
 
 impl Tap {
     pub fn new(strip_usage_chunk: bool) -> Self {
+        Self::with_text(strip_usage_chunk, false)
+    }
+
+    /// A tap that also collects the completion's text (see [`Tap::text`]); it parses every event.
+    pub fn with_text(strip_usage_chunk: bool, collect_text: bool) -> Self {
         Tap {
             seen: Seen {
                 strip_usage_chunk,
+                collect_text,
                 ..Seen::default()
             },
             ..Tap::default()
@@ -294,6 +407,12 @@ impl Tap {
     pub fn events(&self) -> u64 {
         self.seen.events
     }
+
+    /// The text generated so far (every choice's content, reasoning, refusal, tool names and
+    /// arguments, in arrival order); empty unless made by [`Tap::with_text`].
+    pub fn text(&self) -> &str {
+        &self.seen.text
+    }
 }
 
 #[cfg(test)]
@@ -334,6 +453,45 @@ mod tests {
             assert!(tap.done());
             assert_eq!(tap.events(), 4);
         }
+    }
+
+    #[test]
+    fn invalid_utf8_is_not_json() {
+        let bad = b"data: {\"\":\"\xff\",\"choices\":[],\"usage\":{}}\n\n";
+        for collect in [false, true] {
+            let mut tap = Tap::with_text(true, collect);
+            assert_eq!(tap.feed_to_vec(bad), bad, "passed on untouched");
+            assert_eq!(tap.usage(), None);
+        }
+    }
+
+    #[test]
+    fn collects_completion_text() {
+        let events = [
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"reasoning_content":"think "}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"Hi \"you\""}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"get","arguments":""}}]}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\":1}"}}]}}]}"#,
+            r#"{"choices":[{"index":1,"delta":{"refusal":"no"}}],"usage":null}"#,
+            r#"{"choices":[],"usage":{"total_tokens":5}}"#,
+            "[DONE]",
+        ];
+        let s: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+        let mut tap = Tap::with_text(true, true);
+        let out = tap.feed_to_vec(s.as_bytes());
+        assert_eq!(tap.text(), "think Hi \"you\"get{\"a\":1}no");
+        assert_eq!(tap.usage(), Some(&br#"{"total_tokens":5}"#[..]));
+        assert!(
+            !String::from_utf8(out).unwrap().contains("total_tokens"),
+            "usage chunk stripped"
+        );
+        assert_eq!(Tap::new(false).text(), "");
+        // A chunk whose choices are not the expected shape still yields its usage.
+        let mut tap = Tap::with_text(false, true);
+        tap.feed_to_vec(b"data: {\"choices\":7,\"usage\":{\"a\":1}}\n\n");
+        assert_eq!(tap.usage(), Some(&br#"{"a":1}"#[..]));
+        assert_eq!(tap.text(), "");
     }
 
     #[test]

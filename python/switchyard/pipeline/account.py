@@ -21,12 +21,19 @@ class Usage(msgspec.Struct, frozen=True):
     total_tokens: int = 0
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    counted: bool = False  # True: the upstream reported none, the gateway counted (prompt + streamed text)
+
+    @property
+    def billed(self) -> int:
+        """Tokens a tokens-per-minute limit is charged: the total, or prompt + completion without one."""
+        return self.total_tokens or self.prompt_tokens + self.completion_tokens
 
 
 class RequestRecord(msgspec.Struct, frozen=True):
     """What happened to one request."""
 
     request_id: str
+    principal: str | None  # the caller's key name (never the key)
     model: str | None
     deployment: str | None
     status: int

@@ -13,10 +13,13 @@ from typing import Any
 
 import orjson
 
+from switchyard._core import preload_encodings
 from switchyard.config import Config
 from switchyard.errors import GatewayError, NotFound
 from switchyard.pipeline.account import Ledger, RequestRecord, Usage
+from switchyard.pipeline.admit import Admission, build_limits
 from switchyard.pipeline.auth import KeyAuth, build_auth
+from switchyard.pipeline.count import count_usage
 from switchyard.pipeline.dispatch import dispatch
 from switchyard.pipeline.ingress import read_body
 from switchyard.pipeline.inspect import inspect_chat
@@ -41,6 +44,9 @@ class Gateway:
         self.table = ModelTable(config.models)
         self.auth = build_auth(server.api_keys)
         self.admin_auth = KeyAuth([server.admin_api_key]) if server.admin_api_key else None
+        self.limits = build_limits(config)
+        if self.limits.counts_tokens or any(not a.stream_usage for a in self.adapters.values()):
+            preload_encodings()  # ~130 ms once, here, rather than inside the first request that counts
         self.ledger = Ledger()
         self.max_body = server.max_body_bytes
         self.body_timeout = server.body_read_timeout_s
@@ -56,11 +62,15 @@ class Gateway:
     async def chat(self, headers: Any, proto: Any, request_id: str) -> None:
         """Serve one `POST /v1/chat/completions`. A GatewayError escaping means nothing was sent yet."""
         start = time.perf_counter()
+        principal: str | None = None
         model: str | None = None
         deployment: str | None = None
         stream = False
+        admission: Admission | None = None
+        billed: int | None = None  # tokens to settle the admission to; None keeps the estimate
         try:
-            self.auth.check(headers)
+            caller = self.auth.check(headers)
+            principal = caller.name
             body = await read_body(headers, proto, self.max_body, self.body_timeout)
             info, model = inspect_chat(body)
             stream = info.stream
@@ -71,14 +81,20 @@ class Gateway:
                     param="model",
                     code="model_not_found",
                 )
+            admission = await self.limits.admit(caller, group.name, body, info.max_tokens)
+            billed = 0  # until an upstream answers, nothing was used
             attempt = await dispatch(group.order(model, random.random()), self.adapters, body, info)
             deployment = attempt.deployment.name
-            out_headers = [("x-request-id", request_id)]
+            billed = None
+            out_headers = [("x-request-id", request_id), *admission.headers]
             usage: Usage | None
             try:
                 if stream:
-                    result = await relay_stream(proto, attempt.response, out_headers, attempt.strip_usage)
+                    collect = not (attempt.strip_usage or info.include_usage)  # no usage is coming: count it
+                    result = await relay_stream(proto, attempt.response, out_headers, attempt.strip_usage, collect)
                     usage, error = result.usage, None if result.complete else "stream_cut"
+                    if usage is None and collect and result.complete:
+                        usage = await count_usage(body, result.text, attempt.deployment.model)
                 else:
                     usage, error = (
                         await respond_whole(proto, attempt.response, out_headers, RESPONSE_LIMIT),
@@ -86,17 +102,22 @@ class Gateway:
                     )
             finally:
                 await attempt.response.close()
+            billed = usage.billed if usage is not None else None
         except GatewayError as e:
-            self._record(request_id, model, deployment, e.status, stream, None, start, e.code)
+            self._record(request_id, principal, model, deployment, e.status, stream, None, start, e.code)
             raise
         except asyncio.CancelledError:  # the caller went away: 499, as nginx logs it
-            self._record(request_id, model, deployment, 499, stream, None, start, "client_closed")
+            self._record(request_id, principal, model, deployment, 499, stream, None, start, "client_closed")
             raise
-        self._record(request_id, model, deployment, 200, stream, usage, start, error)
+        finally:
+            if admission is not None:
+                self.limits.settle(admission, billed)
+        self._record(request_id, principal, model, deployment, 200, stream, usage, start, error)
 
     def _record(
         self,
         request_id: str,
+        principal: str | None,
         model: str | None,
         deployment: str | None,
         status: int,
@@ -106,7 +127,7 @@ class Gateway:
         error: str | None,
     ) -> None:
         ms = (time.perf_counter() - start) * 1000.0
-        self.ledger.add(RequestRecord(request_id, model, deployment, status, stream, usage, ms, error))
+        self.ledger.add(RequestRecord(request_id, principal, model, deployment, status, stream, usage, ms, error))
 
     async def close(self) -> None:
         await self.http.close()

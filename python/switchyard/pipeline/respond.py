@@ -35,20 +35,22 @@ async def respond_whole(proto: Any, resp: UpstreamResponse, headers: list[tuple[
 
 
 class StreamResult:
-    """What a relayed stream reported: usage, and whether it ended cleanly."""
+    """What a relayed stream reported: usage, whether it ended cleanly, and its text if collected."""
 
-    __slots__ = ("complete", "usage")
+    __slots__ = ("complete", "text", "usage")
 
-    def __init__(self, usage: Usage | None, complete: bool) -> None:
+    def __init__(self, usage: Usage | None, complete: bool, text: str) -> None:
         self.usage = usage
         self.complete = complete
+        self.text = text
 
 
 async def relay_stream(
-    proto: Any, resp: UpstreamResponse, headers: list[tuple[str, str]], strip_usage: bool
+    proto: Any, resp: UpstreamResponse, headers: list[tuple[str, str]], strip_usage: bool, collect_text: bool = False
 ) -> StreamResult:
-    """Relay an SSE answer; raises a GatewayError only before the caller's response has started."""
-    tap = ChatStreamTap(strip_usage)
+    """Relay an SSE answer; raises a GatewayError only before the caller's response has started.
+    `collect_text` keeps the completion's text, for counting its tokens when no usage will come."""
+    tap = ChatStreamTap(strip_usage, collect_text=collect_text)
     out = b""
     while not out:  # hold the caller's response until the first complete event
         chunk = await resp.read_chunk()
@@ -76,7 +78,7 @@ async def relay_stream(
             await transport.send_bytes(sse_error_event(UpstreamError("upstream closed the stream before it finished")))
     except GatewayError as e:
         await transport.send_bytes(sse_error_event(e))
-    return StreamResult(parse_usage(tap.usage) if tap.usage is not None else None, complete)
+    return StreamResult(parse_usage(tap.usage) if tap.usage is not None else None, complete, tap.text)
 
 
 def _error_message(raw: bytes) -> str:

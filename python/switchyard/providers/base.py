@@ -20,6 +20,7 @@ class Adapter(Protocol):
 
     name: str
     transport: Transport
+    stream_usage: bool  # whether streams can be asked for their usage (else the gateway counts it)
 
     def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
         """The upstream request for the caller's `body` with `model` as the upstream model, and whether
