@@ -103,6 +103,50 @@ class Tapped:
     done: bool = False
     events: int = 0
     stripped: list[bytes] = field(default_factory=list)
+    text: str = ""  # what `collect_text` gathers
+
+
+_TEXT_FIELDS = ("content", "reasoning_content", "refusal")
+
+
+def _strings(obj: dict[str, Any], names: tuple[str, ...]) -> list[str] | None:
+    values = [obj.get(n) for n in names]
+    if any(v is not None and not isinstance(v, str) for v in values):
+        return None
+    return [v or "" for v in values]
+
+
+def chunk_text(obj: dict[str, Any]) -> str:
+    """The generated text of one chunk, all or nothing as the Rust struct reading takes it: every
+    choice's delta content / reasoning_content / refusal and tool-call function name / arguments; ""
+    when any of them is not a string or null where a string is read (the whole chunk is then unread)."""
+    choices = obj.get("choices")
+    if not isinstance(choices, list):
+        return ""
+    parts: list[str] = []
+    for choice in choices:
+        if isinstance(choice, list) and not choice:
+            continue  # serde reads [] as a choice with every field defaulted
+        if not isinstance(choice, dict):
+            return ""
+        delta = choice.get("delta")
+        if delta is None:
+            continue
+        if not isinstance(delta, dict):
+            return ""
+        texts = _strings(delta, _TEXT_FIELDS)
+        calls = delta.get("tool_calls")
+        if texts is None or not isinstance(calls, list | None):
+            return ""
+        parts += texts
+        for call in calls or []:
+            if not isinstance(call, dict) or not isinstance(call.get("function"), dict | None):
+                return ""
+            fn = _strings(call.get("function") or {}, ("name", "arguments"))
+            if fn is None:
+                return ""
+            parts += fn
+    return "".join(parts)
 
 
 def split_blocks(stream: bytes) -> tuple[list[tuple[bytes, bytes | None]], bytes]:
@@ -145,6 +189,7 @@ def tap(stream: bytes, strip_usage_chunk: bool) -> Tapped:
                 except ValueError:  # (UnicodeDecodeError is a ValueError)
                     obj = None
                 if isinstance(obj, dict):
+                    out.text += chunk_text(obj)
                     if obj.get("error") is not None and out.error is None:
                         out.error = data
                     if obj.get("usage") is not None:

@@ -40,8 +40,8 @@ def as_ref(e: SseEvent) -> ref.Event:
     return ref.Event(e.event, e.data, e.id, e.retry)
 
 
-def run_tap(chunks: Sequence[bytes], strip: bool) -> tuple[list[bytes], bytes, ChatStreamTap]:
-    t = ChatStreamTap(strip)
+def run_tap(chunks: Sequence[bytes], strip: bool, collect: bool = False) -> tuple[list[bytes], bytes, ChatStreamTap]:
+    t = ChatStreamTap(strip, collect_text=collect)
     outs = [t.feed(c) for c in chunks]
     return outs, t.finish(), t
 
@@ -187,10 +187,28 @@ usage_obj = st.one_of(
 
 @st.composite
 def chat_payloads(draw: st.DrawFn) -> object:
-    kind = draw(st.sampled_from(["delta", "delta", "usage_only", "usage_with_choices", "error", "nested", "other"]))
+    kind = draw(
+        st.sampled_from(
+            ["delta", "delta", "rich", "rich", "usage_only", "usage_with_choices", "error", "nested", "other"]
+        )
+    )
     base: dict[str, object] = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "gpt-4o"}
     delta = [{"index": 0, "delta": {"content": draw(content)}, "finish_reason": None}]
-    if kind == "delta":
+    if kind == "rich":  # what a real stream's deltas carry, text in every place the tap collects it from
+        text = st.one_of(st.none(), content)
+        calls = st.lists(
+            st.fixed_dictionaries(
+                {"index": st.integers(0, 3)},
+                optional={"function": st.fixed_dictionaries({}, optional={"name": text, "arguments": text})},
+            ),
+            max_size=2,
+        )
+        fields = {"content": text, "reasoning_content": text, "refusal": text, "role": st.just("assistant")}
+        delta_obj = st.fixed_dictionaries({}, optional={**fields, "tool_calls": calls})
+        base["choices"] = draw(
+            st.lists(st.fixed_dictionaries({"index": st.integers(0, 2), "delta": delta_obj}), max_size=2)
+        )
+    elif kind == "delta":
         base["choices"] = delta
         if draw(st.booleans()):
             base["usage"] = None
@@ -260,10 +278,11 @@ def chat_streams(draw: st.DrawFn) -> bytes:
     return prefix + b"".join(blocks) + tail
 
 
-def check_tap(stream: bytes, cuts: Sequence[int], strip: bool) -> ref.Tapped:
+def check_tap(stream: bytes, cuts: Sequence[int], strip: bool, collect: bool = False) -> ref.Tapped:
     chunks = chunked(stream, cuts)
     expected = ref.tap(stream, strip)
-    outs, rest, t = run_tap(chunks, strip)
+    outs, rest, t = run_tap(chunks, strip, collect)
+    assert t.text == (expected.text if collect else "")
     # The concatenated output is the input less the stripped events.
     assert b"".join(outs) == expected.output
     assert rest == expected.rest
@@ -292,6 +311,12 @@ def check_tap(stream: bytes, cuts: Sequence[int], strip: bool) -> ref.Tapped:
 @example((b'data: {"choices":[],"usage":{"a":1}}\r\r\ndata: [DONE]\r\r', [38]), True)
 def test_tap_matches_reference(sc: tuple[bytes, list[int]], strip: bool) -> None:
     check_tap(*sc, strip)
+
+
+@PROPERTY
+@given(stream_and_cuts(chat_streams()), st.booleans())
+def test_tap_collecting_text_matches_reference(sc: tuple[bytes, list[int]], strip: bool) -> None:
+    check_tap(*sc, strip, collect=True)
 
 
 @PROPERTY
