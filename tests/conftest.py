@@ -150,3 +150,13 @@ def start_gateway(tmp_path: Path) -> Iterator[Any]:
     yield start
     for gw in started:
         gw.stop()
+
+
+@pytest.fixture(scope="session")
+def native_gateway(mock: MockProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """One gateway for the session with every native protocol and fault as a model (tests/native_config.py)."""
+    from native_config import native_config
+
+    gw = Gateway(native_config(mock.url), tmp_path_factory.mktemp("native"))
+    yield gw
+    gw.stop()

@@ -190,7 +190,8 @@ def test_keyed_presets_require_an_api_key(kind: str) -> None:
         message = _error({"providers": {"p": body}})
         assert message.startswith("providers.p.api_key: required")
         assert PRESETS[kind].key_env in message  # the hint names the variable to use
-    config = parse_config({"providers": {"p": {"kind": kind, "api_key": "k"}}}, {})
+    url = {} if PRESETS[kind].base_url else {"base_url": "https://res.example"}  # azure: the resource URL
+    config = parse_config({"providers": {"p": {"kind": kind, "api_key": "k", **url}}}, {})
     assert config.providers["p"].api_key == "k"
 
 
@@ -275,7 +276,8 @@ def test_embedded_default_adds_a_wildcard_per_vendor_key() -> None:
 
 
 def test_embedded_default_covers_every_keyed_preset() -> None:
-    keyed = {name: p.key_env for name, p in PRESETS.items() if p.key_env}
+    # every keyed preset with a default base URL (azure needs its resource URL from a config file)
+    keyed = {name: p.key_env for name, p in PRESETS.items() if p.key_env and p.base_url}
     config = default_config({env: f"key-{name}" for name, env in keyed.items()})
     assert sorted(config.models) == sorted(["demo", *(f"{name}/*" for name in keyed)])
     assert all(config.providers[name].api_key == f"key-{name}" for name in keyed)

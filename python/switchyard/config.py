@@ -100,6 +100,11 @@ class ProviderConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     stream_usage: bool | None = None
     headers: dict[str, str] = {}
     timeouts: Timeouts | None = None
+    # Azure: the `api-version` query parameter; Anthropic: the `anthropic-version` header (defaults in
+    # providers/azure.py and providers/anthropic.py).
+    api_version: str | None = None
+    # Anthropic requires `max_tokens`; a request without one gets this.
+    default_max_tokens: Annotated[int, Meta(ge=1)] = 4096
 
     def __repr__(self) -> str:
         return f"ProviderConfig(kind={self.kind!r}, base_url={self.base_url!r}, api_key=<hidden>)"
@@ -180,7 +185,7 @@ def default_config(environ: Mapping[str, str]) -> Config:
     models = {"demo": ModelConfig([DeploymentConfig(provider="demo", model="demo")])}
     for name, preset in PRESETS.items():
         key = environ.get(preset.key_env) if preset.key_env else None
-        if key:
+        if key and preset.base_url:  # azure needs its resource URL from a config file
             providers[name] = ProviderConfig(kind=name, api_key=key)
             models[f"{name}/*"] = ModelConfig([DeploymentConfig(provider=name, model="*")])
     config = Config(ServerConfig(), providers, models, source="<embedded default>")
@@ -248,14 +253,14 @@ def _check_references(config: Config) -> None:
         if preset is None:
             kinds = sorted([*PRESETS, DEMO_KIND])
             raise ConfigError(f"{path}.kind: unknown provider kind {p.kind!r} (known: {', '.join(kinds)})")
+        if preset.needs_key and not p.api_key:
+            hint = f" (e.g. api_key: ${{{preset.key_env}}})" if preset.key_env else ""
+            raise ConfigError(f"{path}.api_key: required for kind {p.kind!r}{hint}")
         base_url = p.base_url or preset.base_url
         if not base_url:
             raise ConfigError(f"{path}.base_url: required for kind {p.kind!r}")
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"{path}.base_url: must start with http:// or https://, got {base_url!r}")
-        if preset.needs_key and not p.api_key:
-            hint = f" (e.g. api_key: ${{{preset.key_env}}})" if preset.key_env else ""
-            raise ConfigError(f"{path}.api_key: required for kind {p.kind!r}{hint}")
     for model, group in config.models.items():
         for i, dep in enumerate(group.deployments):
             path = f"models.{model}.deployments[{i}]"

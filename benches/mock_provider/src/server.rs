@@ -172,6 +172,12 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, I
         (&Method::POST, "/v1/chat/completions" | "/chat/completions") => {
             openai::chat(&mut ctx, body).await
         }
+        // Azure OpenAI: /openai/deployments/{deployment}/chat/completions?api-version=...
+        (&Method::POST, p)
+            if p.starts_with("/openai/deployments/") && p.ends_with("/chat/completions") =>
+        {
+            openai::chat(&mut ctx, body).await
+        }
         (&Method::GET, "/v1/models" | "/models") => match ctx.gate(openai::error).await {
             Some(r) => r,
             None => openai::models(),

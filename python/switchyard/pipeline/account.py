@@ -12,21 +12,10 @@ from typing import Any
 import msgspec
 import orjson
 
+from switchyard.canonical import Usage
+from switchyard.providers.usage import openai_usage
 
-class Usage(msgspec.Struct, frozen=True):
-    """Token counts as the provider reported them (OpenAI shape)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    cached_tokens: int = 0
-    reasoning_tokens: int = 0
-    counted: bool = False  # True: the upstream reported none, the gateway counted (prompt + streamed text)
-
-    @property
-    def billed(self) -> int:
-        """Tokens a tokens-per-minute limit is charged: the total, or prompt + completion without one."""
-        return self.total_tokens or self.prompt_tokens + self.completion_tokens
+__all__ = ["Ledger", "RequestRecord", "Usage", "parse_usage"]
 
 
 class RequestRecord(msgspec.Struct, frozen=True):
@@ -43,27 +32,17 @@ class RequestRecord(msgspec.Struct, frozen=True):
     error: str | None = None  # error code, when the request failed
 
 
-def parse_usage(raw: Any) -> Usage | None:
-    """An OpenAI `usage` object (dict or raw JSON bytes) to a `Usage`, or None if absent or malformed."""
+def parse_usage(raw: Any, service_tier: Any = None) -> Usage | None:
+    """An OpenAI `usage` object (dict or raw JSON bytes) to a `Usage`, or None if absent or malformed;
+    a `Usage` (from a translating adapter) is returned as it is."""
+    if isinstance(raw, Usage):
+        return raw
     if isinstance(raw, bytes | bytearray | memoryview):
         try:
             raw = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return None
-    if not isinstance(raw, dict):
-        return None
-    prompt_details = raw.get("prompt_tokens_details") or {}
-    completion_details = raw.get("completion_tokens_details") or {}
-    try:
-        return Usage(
-            prompt_tokens=int(raw.get("prompt_tokens") or 0),
-            completion_tokens=int(raw.get("completion_tokens") or 0),
-            total_tokens=int(raw.get("total_tokens") or 0),
-            cached_tokens=int(prompt_details.get("cached_tokens") or 0),
-            reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
-        )
-    except (TypeError, ValueError, AttributeError):
-        return None
+    return openai_usage(raw, service_tier)
 
 
 class Ledger:

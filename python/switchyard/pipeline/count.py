@@ -34,4 +34,4 @@ async def count_usage(body: bytes, completion: str, model: str) -> Usage:
     completion from the streamed text in `model`'s encoding (exact for OpenAI models, an estimate else)."""
     prompt = await prompt_tokens(body)
     out = await _run(count_tokens_for_model, completion, model)
-    return Usage(prompt_tokens=prompt, completion_tokens=out, total_tokens=prompt + out, counted=True)
+    return Usage.of(input=prompt, output=out, counted=True)

@@ -88,16 +88,18 @@ class Gateway:
             billed = None
             out_headers = [("x-request-id", request_id), *admission.headers]
             usage: Usage | None
+            adapter = self.adapters[attempt.deployment.provider]
             try:
                 if stream:
                     collect = not (attempt.strip_usage or info.include_usage)  # no usage is coming: count it
-                    result = await relay_stream(proto, attempt.response, out_headers, attempt.strip_usage, collect)
+                    tap = adapter.stream_tap(attempt.strip_usage, collect)
+                    result = await relay_stream(proto, attempt.response, out_headers, attempt.strip_usage, collect, tap)
                     usage, error = result.usage, None if result.complete else "stream_cut"
                     if usage is None and collect and result.complete:
                         usage = await count_usage(body, result.text, attempt.deployment.model)
                 else:
                     usage, error = (
-                        await respond_whole(proto, attempt.response, out_headers, RESPONSE_LIMIT),
+                        await respond_whole(proto, attempt.response, out_headers, RESPONSE_LIMIT, adapter.whole),
                         None,
                     )
             finally:

@@ -10,6 +10,7 @@ event, never a silent cut.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -17,19 +18,27 @@ import orjson
 from switchyard._core import ChatStreamTap
 from switchyard.errors import GatewayError, UpstreamError, sse_error_event
 from switchyard.pipeline.account import Usage, parse_usage
+from switchyard.providers.base import StreamTap
+from switchyard.providers.openai import whole_usage
 from switchyard.upstream import UpstreamResponse
+
+Decode = Callable[[bytes], tuple[bytes, Usage | None]]
+
+
+def _as_is(body: bytes) -> tuple[bytes, Usage | None]:
+    return body, whole_usage(body)
+
 
 SSE_HEADERS = [("content-type", "text/event-stream"), ("cache-control", "no-cache")]
 JSON_HEADERS = [("content-type", "application/json")]
 
 
-async def respond_whole(proto: Any, resp: UpstreamResponse, headers: list[tuple[str, str]], limit: int) -> Usage | None:
-    """Send a non-streamed answer byte for byte; return its usage."""
-    body = await resp.read_all(limit)
-    try:
-        usage = parse_usage(orjson.loads(body).get("usage"))
-    except (orjson.JSONDecodeError, AttributeError):
-        raise UpstreamError("upstream answered 200 with a body that is not a JSON object") from None
+async def respond_whole(
+    proto: Any, resp: UpstreamResponse, headers: list[tuple[str, str]], limit: int, decode: Decode = _as_is
+) -> Usage | None:
+    """Send a non-streamed answer (byte for byte, or as the adapter's `decode` translates it); return its
+    usage."""
+    body, usage = decode(await resp.read_all(limit))
     proto.response_bytes(200, JSON_HEADERS + headers, body)
     return usage
 
@@ -46,11 +55,18 @@ class StreamResult:
 
 
 async def relay_stream(
-    proto: Any, resp: UpstreamResponse, headers: list[tuple[str, str]], strip_usage: bool, collect_text: bool = False
+    proto: Any,
+    resp: UpstreamResponse,
+    headers: list[tuple[str, str]],
+    strip_usage: bool,
+    collect_text: bool = False,
+    tap: StreamTap | None = None,
 ) -> StreamResult:
     """Relay an SSE answer; raises a GatewayError only before the caller's response has started.
-    `collect_text` keeps the completion's text, for counting its tokens when no usage will come."""
-    tap = ChatStreamTap(strip_usage, collect_text=collect_text)
+    `collect_text` keeps the completion's text, for counting its tokens when no usage will come; `tap`
+    (the adapter's, translating to OpenAI chunks) replaces the byte-exact `ChatStreamTap`."""
+    if tap is None:
+        tap = ChatStreamTap(strip_usage, collect_text=collect_text)
     out = b""
     while not out:  # hold the caller's response until the first complete event
         chunk = await resp.read_chunk()

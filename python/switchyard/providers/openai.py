@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import orjson
 
-from switchyard._core import Inspected, rewrite_model
+from switchyard._core import ChatStreamTap, Inspected, rewrite_model
+from switchyard.canonical import Usage
 from switchyard.config import ProviderConfig, Timeouts
 from switchyard.errors import (
     GatewayError,
@@ -20,11 +21,14 @@ from switchyard.errors import (
     UpstreamTimeout,
 )
 from switchyard.providers.presets import PRESETS
+from switchyard.providers.usage import openai_usage
 from switchyard.upstream import Transport, UpstreamRequest
 
 
 class OpenAICompatible:
     """An OpenAI-compatible upstream: `POST {base_url}/chat/completions` with bearer (or header) auth."""
+
+    protocol = "openai"
 
     def __init__(self, name: str, cfg: ProviderConfig, timeouts: Timeouts, transport: Transport) -> None:
         preset = PRESETS[cfg.kind]
@@ -49,16 +53,41 @@ class OpenAICompatible:
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
         return map_error(status, body, retry_after, deployment)
 
+    def whole(self, body: bytes) -> tuple[bytes, Usage | None]:
+        return body, whole_usage(body)
+
+    def stream_tap(self, strip_usage: bool, collect_text: bool) -> ChatStreamTap:
+        return ChatStreamTap(strip_usage, collect_text=collect_text)
+
+
+def whole_usage(body: bytes) -> Usage | None:
+    """The usage (and served tier) of a non-streamed OpenAI answer; UpstreamError if it is no JSON object."""
+    try:
+        answer = orjson.loads(body)
+        return openai_usage(answer.get("usage"), answer.get("service_tier"))
+    except (orjson.JSONDecodeError, AttributeError):
+        raise UpstreamError("upstream answered 200 with a body that is not a JSON object") from None
+
 
 def map_error(status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
-    """Map an OpenAI-style upstream error to the caller's status, keeping the upstream's message.
+    """Map an OpenAI-style upstream error to the caller's status, keeping the upstream's message."""
+    message, param, code = _upstream_detail(body)
+    return map_status(status, message, param, code, retry_after, deployment)
+
+
+def map_status(
+    status: int, message: str, param: str | None, code: str | None, retry_after: str | None, deployment: str
+) -> GatewayError:
+    """The gateway error for an upstream status and its (already extracted) message, for every protocol.
 
     Caller faults (400, 413, 422) keep their status; the upstream rejecting the gateway's own credentials
     or model name (401, 403, 404) is a gateway misconfiguration, so the caller gets 502; 429 keeps its
-    Retry-After; 408 and 504 become 504; every other status is a 502.
+    Retry-After; 408 and 504 become 504; every other status is a 502 (503 and Anthropic's 529 with the code
+    `upstream_overloaded`, which the Anthropic dialect renders as its 529 `overloaded_error`).
     """
-    message, param, code = _upstream_detail(body)
     text = f"upstream {deployment} returned {status}: {message}"
+    if status in (503, 529):
+        return UpstreamError(text, code="upstream_overloaded")
     if status == 400:
         return InvalidRequest(message, param=param, code=code)
     if status == 413:

@@ -1,7 +1,9 @@
-"""OpenAI-compatible vendors as data rows: base URL, key variable, auth header and stream-usage quirk.
+"""Vendors as data rows: wire protocol, base URL, key variable, auth header and stream-usage quirk.
 
-Adding an OpenAI-compatible vendor is one row here, never a new module. Each row's facts come from the
-vendor's API reference; `stream_usage` says whether the vendor accepts `stream_options.include_usage`:
+Adding an OpenAI-compatible vendor is one row here, never a new module; `protocol` names the adapter
+module for the rest (`anthropic`, `gemini`, and `azure`, OpenAI's protocol on deployment URLs).
+Each row's facts come from the vendor's API reference; `stream_usage` says whether the vendor accepts
+`stream_options.include_usage`:
   - True: the gateway asks for it when the caller did not, then strips the extra usage-only chunk.
   - False: the vendor rejects the field or always reports usage in its final chunk anyway (Mistral sends
     `usage` on the last chunk unasked), so the body is forwarded as the caller sent it.
@@ -20,6 +22,7 @@ class Preset(msgspec.Struct, frozen=True):
     auth_header: str = "authorization"  # "authorization" sends `Bearer <key>`; anything else sends the raw key
     stream_usage: bool = True
     needs_key: bool = True
+    protocol: str = "openai"  # the adapter: openai (pass-through), azure, anthropic, gemini
 
 
 PRESETS: dict[str, Preset] = {
@@ -37,6 +40,14 @@ PRESETS: dict[str, Preset] = {
     # Local servers: no key by default (a key can still be configured for a secured deployment).
     "ollama": Preset("http://127.0.0.1:11434/v1", None, needs_key=False),
     "vllm": Preset("http://127.0.0.1:8000/v1", None, needs_key=False),
+    # Native protocols (translated from and to the canonical OpenAI shape; see their modules).
+    "anthropic": Preset("https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", "x-api-key", protocol="anthropic"),
+    "gemini": Preset(
+        "https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY", "x-goog-api-key", protocol="gemini"
+    ),
+    # Azure OpenAI: base_url is the resource endpoint (https://NAME.openai.azure.com); the deployment's
+    # `model` is the Azure deployment name.
+    "azure": Preset("", "AZURE_OPENAI_API_KEY", "api-key", protocol="azure"),
     # Any other OpenAI-compatible server: base_url must be given in the config.
     "openai-compatible": Preset("", None, needs_key=False),
 }
