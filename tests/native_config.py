@@ -12,6 +12,7 @@ from mock_server import knob_prefix
 PROTOCOLS: dict[str, tuple[str, str]] = {
     "openai": ("openai-compatible", "/v1"),
     "azure": ("azure", ""),
+    "anthropic": ("anthropic", "/v1"),
 }
 FAULTS: dict[str, dict[str, Any]] = {
     "": {},
@@ -22,6 +23,10 @@ FAULTS: dict[str, dict[str, Any]] = {
     "-401": {"status": 401},
     "-cut": {"drop_after": 2, "chunks": 6},
     "-errevent": {"error_event_after": 2, "chunks": 6},
+    "-tools2": {"tool_calls": 2},
+    "-think": {"thinking": True},
+    "-cache": {"cache_read": 5, "cache_write": 7, "cache_write_1h": 3, "reasoning": 4},
+    "-refusal": {"finish": "refusal"},
 }
 
 

@@ -101,8 +101,8 @@ class Usage(msgspec.Struct, frozen=True):
             "prompt_tokens_details": {"cached_tokens": self.cache_read_tokens},
             "completion_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
         }
-        if self.cache_write_tokens:  # not in OpenAI's schema; what LiteLLM reports too
-            out["prompt_tokens_details"]["cache_creation_tokens"] = self.cache_write_tokens
+        if self.cache_write_tokens:  # the openai SDK's `prompt_tokens_details.cache_write_tokens`
+            out["prompt_tokens_details"]["cache_write_tokens"] = self.cache_write_tokens
         return out
 
 

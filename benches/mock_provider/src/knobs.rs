@@ -25,6 +25,18 @@ pub struct Knobs {
     pub hang: bool,
     /// Completion text (split into `chunks` pieces) instead of `word0 word1 ...`.
     pub content: Option<String>,
+    /// Answer with this many (parallel) tool calls when the request offers tools (a forced tool
+    /// choice answers with one call of that tool when this is 0).
+    pub tool_calls: u32,
+    /// Start the answer with a reasoning block (Anthropic thinking with a signature, Gemini thought).
+    pub thinking: bool,
+    /// Usage: cache-read, cache-write (5-minute, 1-hour) and reasoning token counts to report.
+    pub cache_read: u64,
+    pub cache_write: u64,
+    pub cache_write_1h: u64,
+    pub reasoning: u64,
+    /// The dialect's stop/finish reason to report instead of the natural one (e.g. `SAFETY`, `refusal`).
+    pub finish: Option<String>,
 }
 
 pub const NAMES: &[&str] = &[
@@ -38,6 +50,13 @@ pub const NAMES: &[&str] = &[
     "error_event_after",
     "hang",
     "content",
+    "tool_calls",
+    "thinking",
+    "cache_read",
+    "cache_write",
+    "cache_write_1h",
+    "reasoning",
+    "finish",
 ];
 
 fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
@@ -80,6 +99,13 @@ impl Knobs {
                 }
             }
             "content" => self.content = Some(v.to_owned()),
+            "tool_calls" => self.tool_calls = num(key, v)?,
+            "thinking" => self.thinking = matches!(v, "true" | "1" | ""),
+            "cache_read" => self.cache_read = num(key, v)?,
+            "cache_write" => self.cache_write = num(key, v)?,
+            "cache_write_1h" => self.cache_write_1h = num(key, v)?,
+            "reasoning" => self.reasoning = num(key, v)?,
+            "finish" => self.finish = Some(v.to_owned()),
             _ => {
                 return Err(format!(
                     "unknown mock knob '{key}' (known: {})",

@@ -1,9 +1,12 @@
 //! mock-provider: a fast, scriptable mock LLM provider for Switchyard's tests and benchmarks.
 
+mod anthropic;
 mod body;
+mod gemini;
 mod knobs;
 mod openai;
 mod record;
+mod script;
 mod server;
 
 use hyper::server::conn::http1;

@@ -3,8 +3,8 @@
 
 use crate::body::{End, MockBody, Step};
 use crate::knobs::{split_prefix, Knobs};
-use crate::openai;
 use crate::record::{Flight, Recorder};
+use crate::{anthropic, gemini, openai};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -171,6 +171,22 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, I
     let resp = match (&parts.method, rest) {
         (&Method::POST, "/v1/chat/completions" | "/chat/completions") => {
             openai::chat(&mut ctx, body).await
+        }
+        (&Method::POST, "/v1/messages") => anthropic::messages(&mut ctx, body).await,
+        (&Method::POST, "/v1/messages/count_tokens") => {
+            anthropic::count_tokens(&mut ctx, body).await
+        }
+        (&Method::POST, p) if p.starts_with("/v1beta/models/") => {
+            let rest = &p["/v1beta/models/".len()..];
+            match rest.rsplit_once(':') {
+                Some((model, "generateContent")) => {
+                    gemini::generate(&mut ctx, body, model, false).await
+                }
+                Some((model, "streamGenerateContent")) => {
+                    gemini::generate(&mut ctx, body, model, true).await
+                }
+                _ => gemini::error(404, "method not found"),
+            }
         }
         // Azure OpenAI: /openai/deployments/{deployment}/chat/completions?api-version=...
         (&Method::POST, p)

@@ -89,4 +89,8 @@ def build_adapter(name: str, cfg: ProviderConfig, defaults: Timeouts, http: Http
     protocol = PRESETS[cfg.kind].protocol
     if protocol == "azure":
         return azure.Azure(name, cfg, timeouts, http)
+    if protocol == "anthropic":
+        from switchyard.providers.anthropic import Anthropic
+
+        return Anthropic(name, cfg, timeouts, http)
     return openai.OpenAICompatible(name, cfg, timeouts, http)
