@@ -13,6 +13,7 @@ PROTOCOLS: dict[str, tuple[str, str]] = {
     "openai": ("openai-compatible", "/v1"),
     "azure": ("azure", ""),
     "anthropic": ("anthropic", "/v1"),
+    "gemini": ("gemini", "/v1beta"),
 }
 FAULTS: dict[str, dict[str, Any]] = {
     "": {},
@@ -27,6 +28,8 @@ FAULTS: dict[str, dict[str, Any]] = {
     "-think": {"thinking": True},
     "-cache": {"cache_read": 5, "cache_write": 7, "cache_write_1h": 3, "reasoning": 4},
     "-refusal": {"finish": "refusal"},
+    "-safety": {"finish": "SAFETY"},
+    "-503": {"status": 503},
 }
 
 

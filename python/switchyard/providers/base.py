@@ -93,4 +93,8 @@ def build_adapter(name: str, cfg: ProviderConfig, defaults: Timeouts, http: Http
         from switchyard.providers.anthropic import Anthropic
 
         return Anthropic(name, cfg, timeouts, http)
+    if protocol == "gemini":
+        from switchyard.providers.gemini import Gemini
+
+        return Gemini(name, cfg, timeouts, http)
     return openai.OpenAICompatible(name, cfg, timeouts, http)
