@@ -17,7 +17,17 @@ from typing import Any
 import msgspec
 
 from switchyard.config import Config, load_config
-from switchyard.errors import GatewayError, InternalError, MethodNotAllowed, NotFound, NotReady, error_body
+from switchyard.errors import (
+    GatewayError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    NotReady,
+    anthropic_error,
+    error_body,
+)
+from switchyard.pipeline.count_tokens import count_message_tokens
+from switchyard.pipeline.dialect import AnthropicCaller
 from switchyard.pipeline.gateway import Gateway
 
 CONFIG_ENV = "SWITCHYARD_CONFIG"
@@ -40,6 +50,8 @@ class App:
         self.routes: dict[str, dict[str, Handler]] = {
             "/v1/chat/completions": chat,
             "/chat/completions": chat,
+            "/v1/messages": {"POST": self._messages},  # the Anthropic dialect
+            "/v1/messages/count_tokens": {"POST": self._count_tokens},
             "/v1/models": {"GET": self._models},
             "/models": {"GET": self._models},
             "/health": {"GET": self._health},
@@ -91,14 +103,28 @@ class App:
         return self.gateway
 
     # -- handlers --
-    async def _chat(self, scope: Any, proto: Any, rid: str) -> None:
+    async def _messages(self, scope: Any, proto: Any, rid: str) -> None:
+        try:
+            await self._chat(scope, proto, rid, AnthropicCaller)
+        except GatewayError as e:  # rendered in the caller's dialect
+            status, body = anthropic_error(e)
+            proto.response_bytes(status, [JSON, ("x-request-id", rid), *e.headers], body)
+
+    async def _count_tokens(self, scope: Any, proto: Any, rid: str) -> None:
+        try:
+            await count_message_tokens(self._gateway(), scope.headers, proto, rid)
+        except GatewayError as e:
+            status, body = anthropic_error(e)
+            proto.response_bytes(status, [JSON, ("x-request-id", rid), *e.headers], body)
+
+    async def _chat(self, scope: Any, proto: Any, rid: str, dialect: type[AnthropicCaller] | None = None) -> None:
         gateway = self._gateway()
         task = asyncio.current_task()
         assert task is not None
         watcher = asyncio.ensure_future(proto.client_disconnect())
         watcher.add_done_callback(lambda w: None if w.cancelled() else task.cancel())
         try:
-            await gateway.chat(scope.headers, proto, rid)
+            await gateway.chat(scope.headers, proto, rid, dialect)
         except asyncio.CancelledError:
             if not watcher.done() or watcher.cancelled():
                 raise  # cancelled for another reason (shutdown): let it propagate

@@ -145,3 +145,29 @@ def error_body(err: GatewayError) -> bytes:
 def sse_error_event(err: GatewayError) -> bytes:
     """An SSE event carrying the OpenAI error envelope: how a stream that fails after its start ends."""
     return b"data: " + error_body(err) + b"\n\n"
+
+
+# -- the Anthropic dialect's envelope (https://docs.anthropic.com/en/api/errors) --
+_ANTHROPIC_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+}
+
+
+def anthropic_error(err: GatewayError) -> tuple[int, bytes]:
+    """The status and Anthropic error envelope `{"type":"error","error":{"type","message"}}` for `err`;
+    an overloaded upstream is Anthropic's own 529 `overloaded_error`."""
+    if err.code == "upstream_overloaded":
+        status, kind = 529, "overloaded_error"
+    else:
+        status = err.status
+        kind = _ANTHROPIC_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return status, orjson.dumps({"type": "error", "error": {"type": kind, "message": err.message}})
+
+
+def anthropic_sse_error_event(err: GatewayError) -> bytes:
+    """An Anthropic `error` event: how a stream to an Anthropic-dialect caller that fails after its start ends."""
+    return b"event: error\ndata: " + anthropic_error(err)[1] + b"\n\n"

@@ -1,6 +1,7 @@
 //! The OpenAI chat-completions dialect: request scan, whole and streamed responses, error envelope.
 
 use crate::body::{End, Step};
+use crate::script::{Script, THOUGHT};
 use crate::server::{self, Ctx, Resp};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -14,6 +15,18 @@ struct ChatReq<'a> {
     stream: Option<bool>,
     stream_options: Option<StreamOptions>,
     mock: Option<serde_json::Map<String, serde_json::Value>>,
+    tools: Option<Vec<ToolDef>>,
+    tool_choice: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct ToolDef {
+    function: FunctionName,
+}
+
+#[derive(Deserialize)]
+struct FunctionName {
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -60,11 +73,30 @@ pub fn models() -> Resp {
     server::json(200, body)
 }
 
-fn usage(p: u64, c: u64) -> String {
+fn usage(p: u64, c: u64, cached: u64, reasoning: u64) -> String {
     format!(
-        r#"{{"prompt_tokens":{p},"completion_tokens":{c},"total_tokens":{},"prompt_tokens_details":{{"cached_tokens":0}},"completion_tokens_details":{{"reasoning_tokens":0}}}}"#,
+        r#"{{"prompt_tokens":{p},"completion_tokens":{c},"total_tokens":{},"prompt_tokens_details":{{"cached_tokens":{cached}}},"completion_tokens_details":{{"reasoning_tokens":{reasoning}}}}}"#,
         p + c
     )
+}
+
+/// The request's tools and its forced tool (`Some("")`: "required"), for the answer script.
+fn tools_of(req: &ChatReq) -> (Vec<String>, Option<String>) {
+    let tools = req
+        .tools
+        .as_ref()
+        .map(|t| t.iter().map(|t| t.function.name.clone()).collect())
+        .unwrap_or_default();
+    let forced = match &req.tool_choice {
+        Some(serde_json::Value::String(s)) if s == "required" => Some(String::new()),
+        Some(serde_json::Value::Object(o)) => o
+            .get("function")
+            .and_then(|f| f.get("name"))
+            .and_then(|n| n.as_str())
+            .map(str::to_owned),
+        _ => None,
+    };
+    (tools, forced)
 }
 
 pub async fn chat(ctx: &mut Ctx, body: Bytes) -> Resp {
@@ -89,6 +121,7 @@ pub async fn chat(ctx: &mut Ctx, body: Bytes) -> Resp {
     let stream = req.stream.unwrap_or(false);
     let include_usage = req
         .stream_options
+        .as_ref()
         .and_then(|o| o.include_usage)
         .unwrap_or(false);
 
@@ -97,20 +130,60 @@ pub async fn chat(ctx: &mut Ctx, body: Bytes) -> Resp {
     }
     let id = ctx.next_id();
     let created = server::now();
-    let pieces = server::pieces(&ctx.knobs);
-    let prompt_tokens = body.len().div_ceil(4) as u64;
-    let usage = usage(prompt_tokens, pieces.len() as u64);
+    let (tools, forced) = tools_of(&req);
+    let script = Script::new(&ctx.knobs, &tools, forced.as_deref());
+    let pieces = &script.text;
+    let k = &ctx.knobs;
+    let prompt_tokens = body.len().div_ceil(4) as u64 + k.cache_read;
+    let usage = usage(
+        prompt_tokens,
+        script.visible_tokens() + k.reasoning,
+        k.cache_read,
+        k.reasoning,
+    );
+    let finish = k.finish.clone().unwrap_or_else(|| {
+        if script.calls.is_empty() {
+            "stop"
+        } else {
+            "tool_calls"
+        }
+        .into()
+    });
+    let call_json = |i: usize, c: &crate::script::Call, args: &str| {
+        format!(
+            r#"{{"index":{i},"id":{},"type":"function","function":{{"name":{},"arguments":{}}}}}"#,
+            js(&c.id),
+            js(&c.name),
+            js(args)
+        )
+    };
 
     if !stream {
-        let content: String = pieces.concat();
+        let content = if script.calls.is_empty() {
+            js(&pieces.concat())
+        } else {
+            "null".into()
+        };
+        let mut extra = String::new();
+        if !script.calls.is_empty() {
+            let calls: Vec<String> = script
+                .calls
+                .iter()
+                .enumerate()
+                .map(|(i, c)| call_json(i, c, &c.args.concat()))
+                .collect();
+            extra = format!(r#","tool_calls":[{}]"#, calls.join(","));
+        }
+        if script.thinking {
+            extra.push_str(&format!(r#","reasoning_content":{}"#, js(THOUGHT)));
+        }
         let out = format!(
-            r#"{{"id":"chatcmpl-mock-{id}","object":"chat.completion","created":{created},"model":{model},"choices":[{{"index":0,"message":{{"role":"assistant","content":{},"refusal":null}},"logprobs":null,"finish_reason":"stop"}}],"usage":{usage},"system_fingerprint":"fp_mock"}}"#,
-            js(&content)
+            r#"{{"id":"chatcmpl-mock-{id}","object":"chat.completion","created":{created},"model":{model},"choices":[{{"index":0,"message":{{"role":"assistant","content":{content},"refusal":null{extra}}},"logprobs":null,"finish_reason":{}}}],"usage":{usage},"system_fingerprint":"fp_mock"}}"#,
+            js(&finish)
         );
         return ctx.whole(out);
     }
 
-    let k = &ctx.knobs;
     let head = format!(
         r#"data: {{"id":"chatcmpl-mock-{id}","object":"chat.completion.chunk","created":{created},"model":{model},"system_fingerprint":"fp_mock","choices":["#
     );
@@ -136,6 +209,28 @@ pub async fn chat(ctx: &mut Ctx, body: Bytes) -> Resp {
         k.ttft_ms,
         chunk(r#"{"role":"assistant","content":""}"#, "null"),
     ));
+    if script.thinking {
+        steps.push(step(
+            0,
+            chunk(
+                &format!(r#"{{"reasoning_content":{}}}"#, js(THOUGHT)),
+                "null",
+            ),
+        ));
+    }
+    for (i, c) in script.calls.iter().enumerate() {
+        for (j, a) in c.args.iter().enumerate() {
+            let call = if j == 0 {
+                call_json(i, c, a)
+            } else {
+                format!(r#"{{"index":{i},"function":{{"arguments":{}}}}}"#, js(a))
+            };
+            steps.push(step(
+                k.interval_ms,
+                chunk(&format!(r#"{{"tool_calls":[{call}]}}"#), "null"),
+            ));
+        }
+    }
     let cut = k.drop_after.or(k.error_event_after).map(|n| n as usize);
     for (i, piece) in pieces.iter().enumerate() {
         if cut == Some(i) {
@@ -158,7 +253,7 @@ pub async fn chat(ctx: &mut Ctx, body: Bytes) -> Resp {
         ));
         End::Stream
     } else {
-        steps.push(step(0, chunk("{}", "\"stop\"")));
+        steps.push(step(0, chunk("{}", &js(&finish))));
         if include_usage {
             // `head` ends in `"choices":[`, so this is `"choices":[],"usage":{...}`.
             steps.push(step(0, format!("{head}],\"usage\":{usage}}}\n\n").into()));

@@ -15,11 +15,12 @@ import orjson
 
 from switchyard._core import preload_encodings
 from switchyard.config import Config
-from switchyard.errors import GatewayError, NotFound
+from switchyard.errors import GatewayError, NotFound, sse_error_event
 from switchyard.pipeline.account import Ledger, RequestRecord, Usage
 from switchyard.pipeline.admit import Admission, build_limits
 from switchyard.pipeline.auth import KeyAuth, build_auth
 from switchyard.pipeline.count import count_usage
+from switchyard.pipeline.dialect import AnthropicCaller
 from switchyard.pipeline.dispatch import dispatch
 from switchyard.pipeline.ingress import read_body
 from switchyard.pipeline.inspect import inspect_chat
@@ -59,8 +60,11 @@ class Gateway:
             }
         )
 
-    async def chat(self, headers: Any, proto: Any, request_id: str) -> None:
-        """Serve one `POST /v1/chat/completions`. A GatewayError escaping means nothing was sent yet."""
+    async def chat(
+        self, headers: Any, proto: Any, request_id: str, dialect: type[AnthropicCaller] | None = None
+    ) -> None:
+        """Serve one `POST /v1/chat/completions` (or, with a `dialect`, its own endpoint, e.g. Anthropic's
+        `/v1/messages`). A GatewayError escaping means nothing was sent yet."""
         start = time.perf_counter()
         principal: str | None = None
         model: str | None = None
@@ -72,6 +76,9 @@ class Gateway:
             caller = self.auth.check(headers)
             principal = caller.name
             body = await read_body(headers, proto, self.max_body, self.body_timeout)
+            spoken = None if dialect is None else dialect(body)
+            if spoken is not None:  # another dialect: its request in canonical (OpenAI) form
+                body = spoken.body
             info, model = inspect_chat(body)
             stream = info.stream
             group = self.table.resolve(model)
@@ -83,17 +90,24 @@ class Gateway:
                 )
             admission = await self.limits.admit(caller, group.name, body, info.max_tokens)
             billed = 0  # until an upstream answers, nothing was used
-            attempt = await dispatch(group.order(model, random.random()), self.adapters, body, info)
+            candidates = group.order(model, random.random())
+            adapters = self.adapters
+            if spoken is not None:  # answering in the caller's dialect
+                adapters = spoken.view({d.provider: self.adapters[d.provider] for d in candidates})
+            attempt = await dispatch(candidates, adapters, body, info)
             deployment = attempt.deployment.name
             billed = None
             out_headers = [("x-request-id", request_id), *admission.headers]
             usage: Usage | None
-            adapter = self.adapters[attempt.deployment.provider]
+            adapter = adapters[attempt.deployment.provider]
+            error_event = sse_error_event if spoken is None else spoken.error_event
             try:
                 if stream:
                     collect = not (attempt.strip_usage or info.include_usage)  # no usage is coming: count it
                     tap = adapter.stream_tap(attempt.strip_usage, collect)
-                    result = await relay_stream(proto, attempt.response, out_headers, attempt.strip_usage, collect, tap)
+                    result = await relay_stream(
+                        proto, attempt.response, out_headers, attempt.strip_usage, collect, tap, error_event
+                    )
                     usage, error = result.usage, None if result.complete else "stream_cut"
                     if usage is None and collect and result.complete:
                         usage = await count_usage(body, result.text, attempt.deployment.model)

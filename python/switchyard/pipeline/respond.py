@@ -61,10 +61,12 @@ async def relay_stream(
     strip_usage: bool,
     collect_text: bool = False,
     tap: StreamTap | None = None,
+    error_event: Callable[[GatewayError], bytes] = sse_error_event,
 ) -> StreamResult:
     """Relay an SSE answer; raises a GatewayError only before the caller's response has started.
     `collect_text` keeps the completion's text, for counting its tokens when no usage will come; `tap`
-    (the adapter's, translating to OpenAI chunks) replaces the byte-exact `ChatStreamTap`."""
+    (the adapter's, translating to OpenAI chunks) replaces the byte-exact `ChatStreamTap`; `error_event`
+    renders a failure after the start in the caller's dialect."""
     if tap is None:
         tap = ChatStreamTap(strip_usage, collect_text=collect_text)
     out = b""
@@ -91,9 +93,9 @@ async def relay_stream(
             await transport.send_bytes(rest)
         complete = tap.done or tap.error is not None
         if not complete:
-            await transport.send_bytes(sse_error_event(UpstreamError("upstream closed the stream before it finished")))
+            await transport.send_bytes(error_event(UpstreamError("upstream closed the stream before it finished")))
     except GatewayError as e:
-        await transport.send_bytes(sse_error_event(e))
+        await transport.send_bytes(error_event(e))
     return StreamResult(parse_usage(tap.usage) if tap.usage is not None else None, complete, tap.text)
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import orjson
 
-from switchyard._core import Inspected
+from switchyard._core import Inspected, rewrite_model
 from switchyard.canonical import Usage, decode_request
 from switchyard.config import ProviderConfig, Timeouts
 from switchyard.errors import GatewayError
 from switchyard.providers import params
-from switchyard.providers.anthropic import request, response
+from switchyard.providers.anthropic import native, request, response
 from switchyard.providers.openai import map_status
 from switchyard.providers.presets import PRESETS
 from switchyard.upstream import Transport, UpstreamRequest
@@ -55,6 +55,24 @@ class Anthropic:
         out.setdefault("max_tokens", self.default_max_tokens)
         upstream = UpstreamRequest(self.url, self.headers, orjson.dumps(out), self.timeouts, deployment, info.stream)
         return upstream, not req.wants_usage
+
+    def build_native(self, body: bytes, stream: bool, model: str) -> UpstreamRequest:
+        """The upstream request for an Anthropic-dialect caller's own bytes, `model` rewritten."""
+        out = rewrite_model(body, model)
+        return UpstreamRequest(self.url, self.headers, out, self.timeouts, f"{self.name}/{model}", stream)
+
+    def count_tokens_request(self, body: bytes, model: str) -> UpstreamRequest:
+        """`POST /v1/messages/count_tokens` for an Anthropic-dialect caller's bytes, `model` rewritten."""
+        url = self.url + "/count_tokens"
+        return UpstreamRequest(
+            url, self.headers, rewrite_model(body, model), self.timeouts, f"{self.name}/{model}", False
+        )
+
+    def whole_native(self, body: bytes) -> tuple[bytes, Usage | None]:
+        return native.whole_usage(body)
+
+    def stream_tap_native(self) -> native.NativeTap:
+        return native.NativeTap()
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
         message, kind = error_detail(body)

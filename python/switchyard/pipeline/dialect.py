@@ -1,0 +1,132 @@
+"""Caller dialects other than OpenAI: the request turned canonical, and a per-request view of the adapters
+that answers in the caller's dialect.
+
+For an Anthropic-dialect caller (`POST /v1/messages`):
+  - an Anthropic upstream gets the caller's own bytes with `model` rewritten and answers byte for byte
+    (no canonical form on the way: the same-dialect pass-through);
+  - any other upstream gets the canonical request through its adapter as an OpenAI caller's would, and
+    its answer, already translated to OpenAI's shape by the adapter, is translated on to Anthropic's
+    (dialects/anthropic/response.py), whole or as a stream (the two taps stacked).
+The OpenAI dialect needs none of this: `Gateway.chat` without a dialect is the unchanged fast path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from switchyard._core import Inspected
+from switchyard.canonical import Usage
+from switchyard.dialects.anthropic import request as anthropic_request
+from switchyard.dialects.anthropic import response as anthropic_response
+from switchyard.errors import GatewayError, InvalidRequest, anthropic_sse_error_event
+from switchyard.pipeline.account import parse_usage
+from switchyard.providers.anthropic import Anthropic
+from switchyard.providers.base import Adapter, StreamTap
+from switchyard.upstream import UpstreamRequest
+
+
+class AnthropicCaller:
+    """One Anthropic-dialect request: its canonical body and the adapters as it sees them."""
+
+    error_event: Callable[[GatewayError], bytes] = staticmethod(anthropic_sse_error_event)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.problem: InvalidRequest | None = None  # what keeps this request from being translated
+        try:
+            self.body, _ = anthropic_request.to_openai(raw)
+        except InvalidRequest as e:
+            if e.code in ("invalid_json", "not_object", "missing_required_parameter"):
+                raise
+            self.problem = e  # only an Anthropic upstream can take it: route on a stand-in
+            self.body = anthropic_request.minimal(raw)
+
+    def view(self, adapters: Mapping[str, Adapter]) -> dict[str, Adapter]:
+        """The adapters, each answering in Anthropic's dialect for this request."""
+        out: dict[str, Adapter] = {}
+        for name, a in adapters.items():
+            out[name] = _Native(a, self.raw) if isinstance(a, Anthropic) else _Translated(a, self.problem)
+        return out
+
+
+class _Native:
+    """An Anthropic upstream for an Anthropic caller: bytes in and out, usage read on the way."""
+
+    protocol = "anthropic"
+
+    def __init__(self, adapter: Anthropic, raw: bytes) -> None:
+        self.adapter = adapter
+        self.raw = raw
+        self.name = adapter.name
+        self.transport = adapter.transport
+        self.stream_usage = True
+
+    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+        return self.adapter.build_native(self.raw, info.stream, model), False
+
+    def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
+        return self.adapter.error(status, body, retry_after, deployment)
+
+    def whole(self, body: bytes) -> tuple[bytes, Usage | None]:
+        return self.adapter.whole_native(body)
+
+    def stream_tap(self, strip_usage: bool, collect_text: bool) -> StreamTap:
+        return self.adapter.stream_tap_native()
+
+
+class _Translated:
+    """Any other upstream: its adapter's OpenAI-shaped answer, translated on to Anthropic's."""
+
+    protocol = "openai"
+
+    def __init__(self, adapter: Adapter, problem: InvalidRequest | None) -> None:
+        self.adapter = adapter
+        self.problem = problem
+        self.name = adapter.name
+        self.transport = adapter.transport
+        self.stream_usage = adapter.stream_usage
+
+    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+        if self.problem is not None:
+            raise self.problem
+        return self.adapter.build(body, info, model)
+
+    def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
+        return self.adapter.error(status, body, retry_after, deployment)
+
+    def whole(self, body: bytes) -> tuple[bytes, Usage | None]:
+        openai_body, usage = self.adapter.whole(body)
+        return anthropic_response.whole(openai_body, usage), usage
+
+    def stream_tap(self, strip_usage: bool, collect_text: bool) -> StreamTap:
+        return _Stacked(self.adapter.stream_tap(strip_usage, collect_text))
+
+
+class _Stacked:
+    """The adapter's tap (upstream → OpenAI chunks) followed by the dialect's (OpenAI → Anthropic events)."""
+
+    def __init__(self, first: StreamTap) -> None:
+        self.first = first
+        self.second = anthropic_response.StreamTranslator(lambda: parse_usage(first.usage))
+
+    def feed(self, chunk: bytes, /) -> bytes:
+        return self.second.feed(self.first.feed(chunk))
+
+    def finish(self) -> bytes:
+        return self.second.feed(self.first.finish()) + self.second.finish()
+
+    @property
+    def usage(self) -> Usage | None:
+        return parse_usage(self.first.usage)
+
+    @property
+    def error(self) -> bytes | None:
+        return self.second.error
+
+    @property
+    def done(self) -> bool:
+        return self.second.done
+
+    @property
+    def text(self) -> str:
+        return self.first.text
