@@ -1,8 +1,8 @@
-"""The translation matrix: every caller dialect × every upstream protocol × every feature, one grid.
+"""The translation matrix: every caller dialect by every upstream protocol by every feature, one grid.
 
 Callers use the official SDK of their dialect (`openai`, `anthropic`) against a real gateway; the Rust mock
 speaks each upstream protocol (OpenAI-compatible, Anthropic, Gemini, Azure) and records what it was sent.
-Each cell checks what the caller received and what the upstream got. The README's provider × feature
+Each cell checks what the caller received and what the upstream got. The README's provider-by-feature
 table is rendered from `FEATURES` and `PROTOCOLS` here (test_readme_table_is_this_grid keeps them equal).
 """
 
@@ -307,7 +307,7 @@ def render_table() -> str:
     """The README's table: one row per upstream protocol and caller dialect, a ✓ per feature this grid runs."""
     head = "| upstream ← caller | " + " | ".join(FEATURES.values()) + " |"
     rows = [head, "| --- |" + " :-: |" * len(FEATURES)]
-    for up, label in PROTOCOLS.items():
+    for label in PROTOCOLS.values():
         for caller in CALLERS:
             sdk = "openai SDK" if caller == "openai" else "anthropic SDK"
             rows.append(f"| {label} ← {sdk} | " + " | ".join("✓" for _ in FEATURES) + " |")
