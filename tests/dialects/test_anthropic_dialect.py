@@ -319,3 +319,27 @@ def test_pass_through_stream_is_byte_exact(native_gateway: Gateway, mock: MockPr
     assert via_gateway.headers["content-type"] == "text/event-stream"
     strip = [(line if '"id"' not in line else "") for line in via_gateway.text.split("\n")]  # ids count per request
     assert strip == [(line if '"id"' not in line else "") for line in direct.text.split("\n")]
+
+
+@pytest.mark.parametrize("upstream", ["openai", "gemini", "anthropic"])
+def test_cache_control_hints_reach_only_anthropic(native_gateway: Gateway, mock: MockProvider, upstream: str) -> None:
+    content: Any = [{"type": "text", "text": "long context", "cache_control": {"type": "ephemeral"}}]
+    history: Any = [
+        {"role": "user", "content": content},
+        {
+            "role": "assistant",
+            "content": [{"type": "thinking", "thinking": "t", "signature": "sig"}, {"type": "text", "text": "ok"}],
+        },
+        {"role": "user", "content": "go on"},
+    ]
+    tools: Any = [{**TOOLS[0], "cache_control": {"type": "ephemeral"}}]
+    client(native_gateway).messages.create(
+        model=upstream,
+        max_tokens=20,
+        system=[{"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}],
+        messages=history,
+        tools=tools,
+    )
+    raw = mock.requests()[-1]["body"]
+    assert ("cache_control" in raw) == (upstream == "anthropic")
+    assert ("sig" in raw) == (upstream != "openai")

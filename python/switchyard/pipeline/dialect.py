@@ -44,8 +44,14 @@ class AnthropicCaller:
     def view(self, adapters: Mapping[str, Adapter]) -> dict[str, Adapter]:
         """The adapters, each answering in Anthropic's dialect for this request."""
         out: dict[str, Adapter] = {}
+        bodies: dict[str, bytes] = {}
         for name, a in adapters.items():
-            out[name] = _Native(a, self.raw) if isinstance(a, Anthropic) else _Translated(a, self.problem)
+            if isinstance(a, Anthropic):
+                out[name] = _Native(a, self.raw)
+                continue
+            if self.problem is None and a.protocol not in bodies:
+                bodies[a.protocol] = anthropic_request.without_hints(self.body, keep_thinking=a.protocol == "gemini")
+            out[name] = _Translated(a, self.problem, bodies.get(a.protocol, self.body))
         return out
 
 
@@ -79,9 +85,10 @@ class _Translated:
 
     protocol = "openai"
 
-    def __init__(self, adapter: Adapter, problem: InvalidRequest | None) -> None:
+    def __init__(self, adapter: Adapter, problem: InvalidRequest | None, body: bytes) -> None:
         self.adapter = adapter
         self.problem = problem
+        self.body = body  # the canonical request as this upstream may take it
         self.name = adapter.name
         self.transport = adapter.transport
         self.stream_usage = adapter.stream_usage
@@ -89,7 +96,7 @@ class _Translated:
     def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
         if self.problem is not None:
             raise self.problem
-        return self.adapter.build(body, info, model)
+        return self.adapter.build(self.body, info, model)
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
         return self.adapter.error(status, body, retry_after, deployment)

@@ -116,6 +116,23 @@ def _output_config(cfg: Any, out: JsonObject) -> None:
         out["reasoning_effort"] = EFFORTS.get(str(cfg["effort"]), "medium")
 
 
+def without_hints(canonical: bytes, *, keep_thinking: bool) -> bytes:
+    """The canonical request without Anthropic-only hints, for upstreams that would reject them: every
+    `cache_control` (OpenAI and Gemini cache on their own), and signed `thinking_blocks` unless kept (only
+    Gemini reads them back, as thought signatures)."""
+    req = orjson.loads(canonical)
+    for m in req["messages"]:
+        m.pop("cache_control", None)
+        if not keep_thinking:
+            m.pop("thinking_blocks", None)
+        if isinstance(m.get("content"), list):
+            for part in m["content"]:
+                part.pop("cache_control", None)
+    for t in req.get("tools") or []:
+        t.pop("cache_control", None)
+    return orjson.dumps(req)
+
+
 def minimal(body: bytes) -> bytes:
     """A canonical stand-in carrying only what routing and admission read (model, stream, max_tokens), for
     a request that only an Anthropic upstream can take as it is."""
