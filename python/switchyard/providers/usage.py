@@ -38,18 +38,33 @@ def _int(raw: Any, key: str) -> int:
 
 
 def openai_usage(raw: Any, service_tier: Any = None) -> Usage | None:
-    """An OpenAI `usage` object (None if absent or not an object)."""
+    """An OpenAI `usage` object (None if absent or not an object). On every pass-through answer's path:
+    built without helpers (~1 µs)."""
     if not isinstance(raw, dict):
         return None
-    prompt, completion = _int(raw, "prompt_tokens"), _int(raw, "completion_tokens")
-    cached = _int(raw.get("prompt_tokens_details"), "cached_tokens")
-    reasoning = _int(raw.get("completion_tokens_details"), "reasoning_tokens")
-    return Usage.of(
-        input=prompt - cached,
-        cache_read=cached,
-        output=completion - reasoning,
-        reasoning=reasoning,
-        service_tier=service_tier if isinstance(service_tier, str) else None,
+    prompt = raw.get("prompt_tokens")
+    prompt = prompt if type(prompt) is int else 0
+    completion = raw.get("completion_tokens")
+    completion = completion if type(completion) is int else 0
+    details = raw.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if type(details) is dict else 0
+    cached = cached if type(cached) is int and 0 <= cached <= prompt else 0
+    details = raw.get("completion_tokens_details")
+    reasoning = details.get("reasoning_tokens") if type(details) is dict else 0
+    reasoning = reasoning if type(reasoning) is int and 0 <= reasoning <= completion else 0
+    tier = service_tier if type(service_tier) is str else None
+    return Usage(
+        prompt,
+        completion,
+        prompt + completion,
+        prompt - cached,
+        cached,
+        0,
+        0,
+        completion - reasoning,
+        reasoning,
+        False,
+        tier,
     )
 
 
