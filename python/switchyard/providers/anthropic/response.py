@@ -164,7 +164,8 @@ class StreamTranslator:
         elif kind == "message_delta":
             self._raw_usage = merge_anthropic(self._raw_usage, data.get("usage"))
             reason = (data.get("delta") or {}).get("stop_reason")
-            out.append(self._chunk({}, _finish(reason, bool(self._json_blocks))))
+            if reason is not None:  # there may be several message_delta events; one finish chunk
+                out.append(self._chunk({}, _finish(reason, bool(self._json_blocks))))
         elif kind == "message_stop":
             usage = self.usage
             if self._emit_usage and usage is not None:
