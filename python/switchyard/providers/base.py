@@ -22,9 +22,10 @@ class Adapter(Protocol):
     transport: Transport
     stream_usage: bool  # whether streams can be asked for their usage (else the gateway counts it)
 
-    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         """The upstream request for the caller's `body` with `model` as the upstream model, and whether
-        the gateway added a usage-only stream chunk that must be stripped before the caller sees it."""
+        the gateway added a usage-only stream chunk that must be stripped before the caller sees it
+        (never when `want_usage` is false: routing-only forwards the caller's bytes as they are)."""
         ...
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
