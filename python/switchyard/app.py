@@ -45,6 +45,7 @@ class App:
             "/health": {"GET": self._health},
             "/ready": {"GET": self._ready},
             "/admin/requests": {"GET": self._admin_requests},
+            "/admin/health": {"GET": self._admin_health},
         }
 
     # -- lifecycle (called by Granian in each worker) --
@@ -126,11 +127,19 @@ class App:
         )
         proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
 
-    async def _admin_requests(self, scope: Any, proto: Any, rid: str) -> None:
+    def _admin(self, scope: Any) -> Gateway:
         gateway = self._gateway()
         if gateway.admin_auth is None:
             raise NotFound("admin endpoints are disabled (set server.admin_api_key)", code="unknown_url")
         gateway.admin_auth.check(scope.headers)
+        return gateway
+
+    async def _admin_health(self, scope: Any, proto: Any, rid: str) -> None:
+        body = msgspec.json.encode({"models": self._admin(scope).models_with_health()})
+        proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
+
+    async def _admin_requests(self, scope: Any, proto: Any, rid: str) -> None:
+        gateway = self._admin(scope)
         ledger = gateway.ledger
         body = msgspec.json.encode(
             {

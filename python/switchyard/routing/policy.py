@@ -128,7 +128,7 @@ def order_group(
             skipped.append(f"{d.name}: needs ~{need} tokens, context window {d.context_window}")
         else:
             fits.append(d)
-    rank = {"healthy": 0, "half-open": 2, "cooling": 3}
+    rank = {"healthy": 0, "half-open": 0, "cooling": 3}  # half-open keeps its place: its probe must run
     ordered = sorted(fits, key=lambda d: rank[health.state(d.name, now)] + (health.quota_low(d.name, now) and 1))
     return Leg(group, ordered, reason, skipped)
 
