@@ -189,3 +189,25 @@ def test_routing_only_fails_over_and_forwards_the_callers_bytes(gw: Gateway, moc
     assert '"usage"' not in r.text  # the caller did not ask for usage, and none was asked for
     r, _ = post(gw, "ro")
     assert r.status_code == 200 and r.json()["object"] == "chat.completion"
+
+
+def test_session_affinity_by_header_or_user_field(gw: Gateway, mock: MockProvider) -> None:
+    def served(**extra: Any) -> str:
+        headers = {**AUTH, **extra.pop("headers", {})}
+        body = {"model": "weighted", "messages": [{"role": "user", "content": "hi"}], **extra}
+        r = httpx.post(gw.base_url + "/chat/completions", json=body, headers=headers)
+        assert r.status_code == 200 and "session affinity" in route(r)["rule"]
+        return route(r)["deployment"]
+
+    for session in ("alice", "bob", "carol", "dave"):
+        by_header = {served(headers={"x-switchyard-session": session}) for _ in range(8)}
+        by_user = {served(user=session) for _ in range(8)}
+        assert len(by_header) == 1 and by_header == by_user  # the same session always lands on one deployment
+
+
+def test_bad_routing_header_is_a_400(gw: Gateway) -> None:
+    body = {"model": "weighted", "messages": [{"role": "user", "content": "hi"}]}
+    r = httpx.post(
+        gw.base_url + "/chat/completions", json=body, headers={**AUTH, "x-switchyard-max-latency-ms": "fast"}
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_header"

@@ -118,7 +118,7 @@ class Gateway:
                 self.health,
                 time.monotonic(),
                 random.random(),
-                _ask(headers),
+                _ask(headers, info.user),
                 prompt,
             )
             if stream:
@@ -164,7 +164,15 @@ class Gateway:
     ) -> str | None:
         """The short line: route, dispatch with failover, bytes relayed as they come (nothing parsed)."""
         legs = plan(
-            self.table, group, rec.model or "", info, self.health, time.monotonic(), random.random(), _ask(headers), 0
+            self.table,
+            group,
+            rec.model or "",
+            info,
+            self.health,
+            time.monotonic(),
+            random.random(),
+            _ask(headers, info.user),
+            0,
         )
         if info.stream:
             attempt_s = await self.raw.run(legs, body, info, _read_first, start)
@@ -229,9 +237,9 @@ async def _read_first(resp: UpstreamResponse, strip: bool) -> bytes:
     return await first_chunk(resp)
 
 
-def _ask(headers: Any) -> Ask:
+def _ask(headers: Any, user: str | None) -> Ask:
     tier = headers.get("x-switchyard-tier")
-    session = headers.get("x-switchyard-session")
+    session = headers.get("x-switchyard-session") or user
     raw = headers.get("x-switchyard-max-latency-ms")
     if tier is None and session is None and raw is None:
         return _NO_ASK
