@@ -211,3 +211,48 @@ def test_bad_routing_header_is_a_400(gw: Gateway) -> None:
         gw.base_url + "/chat/completions", json=body, headers={**AUTH, "x-switchyard-max-latency-ms": "fast"}
     )
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_header"
+
+
+def test_a_breaker_opened_in_one_worker_holds_in_all(mock: MockProvider, start_gateway: Any) -> None:
+    bad = {"kind": "openai-compatible", "base_url": f"{mock.url}/mock/status=503/v1", "api_key": UPSTREAM_KEY}
+    good = {"kind": "openai-compatible", "base_url": f"{mock.url}/v1", "api_key": UPSTREAM_KEY}
+    g = start_gateway(
+        {
+            "server": {"api_keys": [CLIENT_KEY], "workers": 2, "health": {"failures": 1, "cooldown_s": 60}},
+            "providers": {"bad": bad, "good": good},
+            "models": {
+                "m": {"strategy": "fallback", "deployments": [dep_("bad", "shared-bad"), dep_("good", "shared-ok")]}
+            },
+        }
+    )
+    mock.clear()
+    post(g, "m")
+    assert upstream_models(mock) == ["shared-bad", "shared-ok"]
+    mock.clear()
+    for _ in range(12):  # fresh connections: both workers answer some
+        assert post(g, "m")[0].status_code == 200
+    assert upstream_models(mock) == ["shared-ok"] * 12
+
+
+def dep_(provider: str, model: str) -> dict[str, Any]:
+    return {"provider": provider, "model": model}
+
+
+def test_models_list_shows_availability_and_validates(gw: Gateway) -> None:
+    for _ in range(2):
+        post(gw, "cb")  # keeps the failing deployment of `cb` cooling
+    r = httpx.get(gw.base_url + "/models", headers=AUTH)
+    validate("ListModelsResponse", r.json())
+    models = {m["id"]: m["switchyard"] for m in r.json()["data"]}
+    assert models["cb"] == {"deployments": 2, "available": 1}
+    assert models["weighted"] == {"deployments": 2, "available": 2}
+
+
+def test_a_caller_leaving_cancels_pending_retries(gw: Gateway, mock: MockProvider) -> None:
+    mock.clear()
+    with pytest.raises(httpx.ReadTimeout):
+        post(gw, "only-429", timeout=0.5)  # the gateway is waiting out Retry-After: 1 s
+    time.sleep(2.5)
+    assert len(upstream_models(mock)) == 1  # no attempt after the caller left
+    record = gw.admin_requests()["recent"][-1]
+    assert (record["status"], record["error"]) == (499, "client_closed")

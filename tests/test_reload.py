@@ -42,8 +42,11 @@ def gw(mock: MockProvider, tmp_path: Path) -> Any:
 
 
 def write(g: Gateway, tree: dict[str, Any]) -> None:
+    """Replace the config file atomically, as an editor or a deploy tool does."""
     path: Path = g.config_path  # type: ignore[attr-defined]
-    path.write_text(yaml.safe_dump(tree))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(tree))
+    tmp.replace(path)
 
 
 def status(g: Gateway, model: str) -> int:
@@ -119,7 +122,8 @@ def test_no_request_fails_while_reloading_under_load(gw: Gateway, mock: MockProv
     try:
         for i in range(6):
             write(gw, config(mock, {"one": "mock", f"extra{i}": "mock"}))
-            assert httpx.post(gw.url + "/admin/reload", headers=ADMIN).status_code == 200
+            r = httpx.post(gw.url + "/admin/reload", headers=ADMIN, timeout=30)
+            assert r.status_code == 200, r.text
             time.sleep(0.3)
     finally:
         done.set()

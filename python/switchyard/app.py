@@ -130,7 +130,7 @@ class App:
     async def _models(self, scope: Any, proto: Any, rid: str) -> None:
         gateway = self._gateway()
         gateway.auth.check(scope.headers)
-        proto.response_bytes(200, [JSON, ("x-request-id", rid)], gateway.models_body)
+        proto.response_bytes(200, [JSON, ("x-request-id", rid)], gateway.models_body())
 
     async def _health(self, scope: Any, proto: Any, rid: str) -> None:
         proto.response_bytes(200, [JSON, ("x-request-id", rid)], b'{"status":"ok"}')

@@ -12,6 +12,8 @@ from typing import Any
 from switchyard import __version__
 from switchyard.config import Config, ConfigError, load_config
 from switchyard.reload import GENERATION_ENV, bump_generation
+from switchyard.store.cooldowns import SHARED_ENV
+from switchyard.store.cooldowns import create as create_shared
 
 DESCRIPTION = """\
 Switchyard: a self-hosted AI API gateway with an OpenAI-compatible front door.
@@ -105,6 +107,9 @@ def _serve(args: argparse.Namespace) -> int:
     with open(generation, "w") as f:
         f.write("0")
     os.environ[GENERATION_ENV] = generation
+    shared = os.path.join(state, "cooldowns")
+    create_shared(shared)
+    os.environ[SHARED_ENV] = shared
 
     def on_sighup(*_: Any) -> None:  # instead of Granian's worker respawn, which would lose worker state
         new = _load(args.config)

@@ -63,8 +63,11 @@ class Reloader:
         return _stamp(self.config_path) if self.watch_config else None
 
     def reload(self) -> Config:
-        """Load and validate the config, then swap it in. Raises ConfigError (old config kept)."""
+        """Load and validate the config, then swap it in. Raises ConfigError (old config kept): also for
+        a config without models, which is what a file caught half-written (truncated) reads as."""
         config = load_config(self.config_path)
+        if not config.models:
+            raise ConfigError(f"{config.source}: no models (a reload never empties the gateway)")
         self.apply(config)
         self.watch_config = config.server.watch_config
         self._seen = (_stamp(self.generation_path), self._config_stamp())
@@ -79,13 +82,20 @@ class Reloader:
         return config
 
     async def watch(self) -> None:
-        """Poll the triggers for ever (cancelled when the worker stops)."""
+        """Poll the triggers for ever (cancelled when the worker stops). A changed config file is read
+        once it has stayed the same for one poll, so a file being written is not read half-way."""
+        pending: tuple[int, int, int] | None = None
         while True:
             await asyncio.sleep(POLL_S)
-            now = (_stamp(self.generation_path), self._config_stamp())
-            if now == self._seen:
-                continue
-            self._seen = now
+            generation, file = _stamp(self.generation_path), self._config_stamp()
+            if generation == self._seen[0]:
+                if file == self._seen[1]:
+                    continue
+                if file != pending:  # changed since the last poll: wait for it to settle
+                    pending = file
+                    continue
+            pending = None
+            self._seen = (generation, file)
             try:
                 self.reload()
             except ConfigError as e:

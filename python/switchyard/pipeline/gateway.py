@@ -30,6 +30,7 @@ from switchyard.providers.base import Adapter, build_adapter
 from switchyard.routing.health import Health
 from switchyard.routing.policy import Ask, Leg, plan
 from switchyard.routing.table import Group, ModelTable
+from switchyard.store.cooldowns import SharedCooldowns
 from switchyard.upstream import HttpTransport, UpstreamResponse
 
 RESPONSE_LIMIT = 64 * 1024 * 1024  # a non-streamed answer larger than this is an upstream fault
@@ -40,7 +41,7 @@ class Shared:
 
     def __init__(self, config: Config) -> None:
         self.http = HttpTransport(config.server.timeouts.connect_s)
-        self.health = Health(config.server.health)
+        self.health = Health(config.server.health, SharedCooldowns.from_env())
         self.ledger = Ledger()
         self.limits: Limits | NoLimits | None = None
 
@@ -73,14 +74,19 @@ class Gateway:
             preload_encodings()  # ~130 ms once, here, rather than inside the first request that counts
         self.max_body = server.max_body_bytes
         self.body_timeout = server.body_read_timeout_s
-        self.models_body = orjson.dumps(
-            {
-                "object": "list",
-                "data": [
-                    {"id": m, "object": "model", "created": 0, "owned_by": "switchyard"} for m in self.table.listed()
-                ],
-            }
-        )
+
+    def models_body(self) -> bytes:
+        """`GET /v1/models`: every exact model name, with how many of its deployments are up right now
+        (`switchyard.available` of `switchyard.deployments`; names stay internal, see /admin/health)."""
+        now = time.monotonic()
+        data = []
+        for name in self.table.listed():
+            group = self.table.get(name)
+            deps = group.deployments if group is not None else []
+            up = sum(self.health.state(d.name, now) != "cooling" for d in deps)
+            info = {"deployments": len(deps), "available": up}
+            data.append({"id": name, "object": "model", "created": 0, "owned_by": "switchyard", "switchyard": info})
+        return orjson.dumps({"object": "list", "data": data})
 
     async def chat(self, headers: Any, proto: Any, request_id: str) -> None:
         """Serve one `POST /v1/chat/completions`. A GatewayError escaping means nothing was sent yet."""

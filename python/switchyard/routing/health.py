@@ -13,6 +13,7 @@ from collections import deque
 from typing import Literal
 
 from switchyard.config import HealthConfig
+from switchyard.store.cooldowns import SharedCooldowns
 
 State = Literal["healthy", "cooling", "half-open"]
 SAMPLES = 64  # TTFB samples kept per deployment for the p95
@@ -56,9 +57,21 @@ class Stats:
 class Health:
     """The health book of one worker, keyed by deployment name (`provider/model`)."""
 
-    def __init__(self, cfg: HealthConfig) -> None:
+    def __init__(self, cfg: HealthConfig, shared: SharedCooldowns | None = None) -> None:
         self.cfg = cfg
         self.stats: dict[str, Stats] = {}
+        self.shared = shared  # other workers' breakers: a cooldown one opens holds for all
+
+    def _sync(self, name: str, st: Stats) -> None:
+        """Adopt a cooldown another worker opened (or closed) since this one last looked."""
+        if self.shared is None:
+            return
+        until = self.shared.until(name)
+        if until > st.cooldown_until and not st.probing:
+            st.cooldown_until = until
+        elif until == 0.0 and st.cooldown_until and not st.probing:
+            st.cooldown_until = 0.0  # another worker's probe succeeded
+            st.failures.clear()
 
     def _get(self, name: str) -> Stats:
         st = self.stats.get(name)
@@ -69,6 +82,12 @@ class Health:
     # -- what routing reads --
     def state(self, name: str, now: float) -> State:
         st = self.stats.get(name)
+        if self.shared is not None:
+            if st is None:
+                if self.shared.until(name) == 0.0:
+                    return "healthy"
+                st = self._get(name)
+            self._sync(name, st)
         if st is None or st.cooldown_until == 0.0:
             return "healthy"
         return "cooling" if now < st.cooldown_until or st.probing else "half-open"
@@ -109,6 +128,8 @@ class Health:
         st.in_flight -= 1
         st.successes += 1
         st.failures.clear()
+        if st.cooldown_until and self.shared is not None:
+            self.shared.set(name, 0.0)
         st.cooldown_until = 0.0
         st.probing = False
         st.samples.append(ttfb_ms)
@@ -126,6 +147,8 @@ class Health:
         if st.probing or len(st.failures) >= self.cfg.failures:
             st.cooldown_until = now + self.cfg.cooldown_s
             st.probing = False
+            if self.shared is not None:
+                self.shared.set(name, st.cooldown_until)
 
     def released(self, name: str) -> None:
         """The attempt ended without a verdict on the deployment (a caller error, a cancelled request)."""
