@@ -39,10 +39,12 @@ class Gateway:
         self.url = f"http://127.0.0.1:{self.port}"
         self.base_url = self.url + "/v1"
         cmd = [sys.executable, "-m", "switchyard", "serve", "--port", str(self.port)]
+        self.source = "<embedded default>"
         if config is not None:
             path = tmp / f"switchyard-{self.port}.yaml"
             path.write_text(yaml.safe_dump(config))
             cmd += ["--config", str(path)]
+            self.source = os.path.abspath(path)
         self.log = open(tmp / f"gateway-{self.port}.log", "wb")  # noqa: SIM115
         full_env = {**os.environ, **(env or {})}
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=full_env, cwd=tmp)
@@ -55,7 +57,8 @@ class Gateway:
                 raise RuntimeError(f"gateway exited with {self.proc.returncode}: {self.read_log()}")
             try:
                 with urllib.request.urlopen(self.url + "/ready", timeout=1) as r:
-                    if r.status == 200:
+                    # Ours, not another process that took the port between free_port() and the bind.
+                    if r.status == 200 and json.loads(r.read()).get("config") == self.source:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)

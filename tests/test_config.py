@@ -296,7 +296,8 @@ def test_example_config_validates_with_keys_set() -> None:
     path = str(REPO / "examples" / "switchyard.yaml")
     config = load_config(path, {"OPENAI_API_KEY": "sk-o", "DEEPSEEK_API_KEY": "sk-d"})
     assert isinstance(config, Config)
-    assert sorted(config.models) == ["chat", "demo", "gpt-4o-mini", "local/*"]
+    assert sorted(config.models) == ["auto", "chat", "demo", "gpt-4o-mini", "local/*"]
+    assert [t.route for t in config.models["auto"].tiers] == ["chat", "chat", "gpt-4o-mini"]
     assert [d.weight for d in config.models["chat"].deployments] == [3.0, 1.0]
     assert config.server.api_keys == ["sk-switchyard-dev"]
     assert config.providers["deepseek"].api_key == "sk-d"

@@ -52,6 +52,7 @@ fn expected(v: &Value) -> Inspection {
     };
     let mut out = Inspection {
         model: v.get("model").and_then(Value::as_str).map(str::to_owned),
+        user: v.get("user").and_then(Value::as_str).map(str::to_owned),
         stream: v.get("stream") == Some(&Value::Bool(true)),
         include_usage: v.get("stream_options").and_then(|o| o.get("include_usage"))
             == Some(&Value::Bool(true)),

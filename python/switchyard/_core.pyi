@@ -180,6 +180,10 @@ class Inspected:
         non-overlapping, leftmost-first: `len(re.findall("|".join(REASONING_MARKERS), text, re.I | re.A))`
         summed over texts."""
     @property
+    def user(self) -> str | None:
+        """The top-level `user` (the caller's end-user id), None if absent or null; any other type is an
+        `invalid_type` error with param "user"."""
+    @property
     def last_user_len(self) -> int:
         """Code points of the text of the last message whose role is "user" (0 if none)."""
 

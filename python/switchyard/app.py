@@ -16,10 +16,11 @@ from typing import Any
 
 import msgspec
 
-from switchyard.config import Config, load_config
+from switchyard.config import Config, ConfigError, load_config
 from switchyard.errors import (
     GatewayError,
     InternalError,
+    InvalidRequest,
     MethodNotAllowed,
     NotFound,
     NotReady,
@@ -29,8 +30,8 @@ from switchyard.errors import (
 from switchyard.pipeline.count_tokens import count_message_tokens
 from switchyard.pipeline.dialect import AnthropicCaller
 from switchyard.pipeline.gateway import Gateway
+from switchyard.reload import CONFIG_ENV, Reloader
 
-CONFIG_ENV = "SWITCHYARD_CONFIG"
 JSON = ("content-type", "application/json")
 log = logging.getLogger("switchyard")
 
@@ -57,14 +58,27 @@ class App:
             "/health": {"GET": self._health},
             "/ready": {"GET": self._ready},
             "/admin/requests": {"GET": self._admin_requests},
+            "/admin/health": {"GET": self._admin_health},
+            "/admin/reload": {"POST": self._admin_reload},
         }
+        self.reloader: Reloader | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     # -- lifecycle (called by Granian in each worker) --
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         config = self._config or load_config(os.environ.get(CONFIG_ENV) or None)
         self.gateway = Gateway(config)
+        self.reloader = Reloader(self._swap, config.server.watch_config)
+        self._watcher = loop.create_task(self.reloader.watch())
+
+    def _swap(self, config: Config) -> None:
+        """Install a gateway built from `config`; requests in flight keep the one they started with."""
+        old = self.gateway
+        self.gateway = Gateway(config, old.shared if old is not None else None)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
         if self.gateway is not None:
             loop.run_until_complete(self.gateway.close())
             self.gateway = None
@@ -135,7 +149,7 @@ class App:
     async def _models(self, scope: Any, proto: Any, rid: str) -> None:
         gateway = self._gateway()
         gateway.auth.check(scope.headers)
-        proto.response_bytes(200, [JSON, ("x-request-id", rid)], gateway.models_body)
+        proto.response_bytes(200, [JSON, ("x-request-id", rid)], gateway.models_body())
 
     async def _health(self, scope: Any, proto: Any, rid: str) -> None:
         proto.response_bytes(200, [JSON, ("x-request-id", rid)], b'{"status":"ok"}')
@@ -152,11 +166,31 @@ class App:
         )
         proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
 
-    async def _admin_requests(self, scope: Any, proto: Any, rid: str) -> None:
+    def _admin(self, scope: Any) -> Gateway:
         gateway = self._gateway()
         if gateway.admin_auth is None:
             raise NotFound("admin endpoints are disabled (set server.admin_api_key)", code="unknown_url")
         gateway.admin_auth.check(scope.headers)
+        return gateway
+
+    async def _admin_health(self, scope: Any, proto: Any, rid: str) -> None:
+        body = msgspec.json.encode({"models": self._admin(scope).models_with_health()})
+        proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
+
+    async def _admin_reload(self, scope: Any, proto: Any, rid: str) -> None:
+        self._admin(scope)
+        assert self.reloader is not None
+        try:
+            config = self.reloader.reload_all()
+        except ConfigError as e:
+            raise InvalidRequest(
+                f"config refused, the previous one keeps serving: {e}", code="invalid_config"
+            ) from None
+        body = msgspec.json.encode({"status": "reloaded", "config": config.source, "models": len(config.models)})
+        proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
+
+    async def _admin_requests(self, scope: Any, proto: Any, rid: str) -> None:
+        gateway = self._admin(scope)
         ledger = gateway.ledger
         body = msgspec.json.encode(
             {

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
+from typing import Any
 
 from switchyard import __version__
 from switchyard.config import Config, ConfigError, load_config
+from switchyard.reload import GENERATION_ENV, bump_generation
+from switchyard.store.cooldowns import SHARED_ENV
+from switchyard.store.cooldowns import create as create_shared
 
 DESCRIPTION = """\
 Switchyard: a self-hosted AI API gateway with an OpenAI-compatible front door.
@@ -38,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the gateway",
         description="Run the gateway on Granian (RSGI, uvloop). Without --config it starts on the embedded "
         "default: a keyless 'demo' model, plus '<vendor>/*' models for every vendor whose standard key "
-        "variable (OPENAI_API_KEY, DEEPSEEK_API_KEY, ...) is set. SIGTERM drains in-flight requests.",
+        "variable (OPENAI_API_KEY, DEEPSEEK_API_KEY, ...) is set. SIGTERM drains in-flight requests. SIGHUP "
+        "reloads the config without a restart (validated first; an invalid one is refused and the old one "
+        "keeps serving); so does POST /admin/reload.",
     )
     serve.add_argument("--config", metavar="PATH", help="YAML config file (default: the embedded default)")
     serve.add_argument("--host", help="address to listen on (default: server.host, 127.0.0.1)")
@@ -94,7 +102,24 @@ def _serve(args: argparse.Namespace) -> int:
     port = server.port if args.port is None else args.port
     workers = args.workers or server.workers
     print(f"switchyard {__version__}: {config.source}, {len(config.models)} models, http://{host}:{port}/v1")
-    Granian(
+    state = tempfile.mkdtemp(prefix="switchyard-")
+    generation = os.path.join(state, "generation")
+    with open(generation, "w") as f:
+        f.write("0")
+    os.environ[GENERATION_ENV] = generation
+    shared = os.path.join(state, "cooldowns")
+    create_shared(shared)
+    os.environ[SHARED_ENV] = shared
+
+    def on_sighup(*_: Any) -> None:  # instead of Granian's worker respawn, which would lose worker state
+        new = _load(args.config)
+        if new is None:
+            print("switchyard: config reload refused; the previous config keeps serving", file=sys.stderr, flush=True)
+            return
+        bump_generation(generation)
+        print(f"switchyard: config reload: {new.source}, {len(new.models)} models", flush=True)
+
+    granian = Granian(
         "switchyard.app:app",
         address=host,
         port=port,
@@ -104,7 +129,12 @@ def _serve(args: argparse.Namespace) -> int:
         workers_kill_timeout=server.drain_timeout_s or None,
         log_level=LogLevels(args.log_level),
         log_access=False,
-    ).serve()
+    )
+    granian.signal_handler_reload = on_sighup  # type: ignore[method-assign]
+    try:
+        granian.serve()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 import yaml
@@ -39,6 +39,31 @@ class Timeouts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     first_byte_s: Seconds = 300.0  # non-streamed answers arrive whole, so this bounds a whole generation
     idle_s: Seconds = 120.0  # longest silence between two chunks of a stream
     total_s: Seconds = 900.0
+
+
+Mode = Literal["full", "routing-only"]
+Strategy = Literal["weighted", "fallback", "least-latency", "least-busy", "cheapest", "latency-slo"]
+
+
+class RetryConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How dispatch walks and retries before the first byte reaches the caller (never after)."""
+
+    attempts: Annotated[int, Meta(ge=1, le=20)] = 3  # upstream attempts per request, all deployments together
+    on_status: list[Annotated[int, Meta(ge=400, le=599)]] = msgspec.field(
+        default_factory=lambda: [429, 500, 502, 503, 504, 529]
+    )
+    backoff_ms: Annotated[float, Meta(ge=0)] = 100.0  # before re-trying a deployment already tried: full jitter
+    backoff_max_ms: Annotated[float, Meta(ge=0)] = 5000.0
+    deadline_s: Seconds = 120.0  # no new attempt (nor wait) past this since the request arrived
+
+
+class HealthConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Circuit breaking: `failures` within `window_s` cools a deployment down for `cooldown_s`, after which
+    one probe request at a time is let through (half-open) until one succeeds."""
+
+    failures: Annotated[int, Meta(ge=1)] = 3
+    window_s: Seconds = 30.0
+    cooldown_s: Seconds = 30.0
 
 
 class RateLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -85,6 +110,10 @@ class ServerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     api_keys: list[NonEmpty | ApiKey] = []
     admin_api_key: str | None = None  # enables /admin/* when set
     timeouts: Timeouts = Timeouts()
+    mode: Mode = "full"  # routing-only: no limits, no usage capture, bytes relayed as they come
+    retry: RetryConfig = RetryConfig()
+    health: HealthConfig = HealthConfig()
+    watch_config: bool = False  # reload when the config file changes (SIGHUP and POST /admin/reload always work)
 
     def __repr__(self) -> str:
         return f"ServerConfig(host={self.host!r}, port={self.port}, api_keys=<{len(self.api_keys)} hidden>)"
@@ -117,13 +146,40 @@ class DeploymentConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     provider: str
     model: Annotated[str, Meta(min_length=1)]
     weight: Annotated[float, Meta(gt=0, le=1e6)] = 1.0
+    input_cost: Annotated[float, Meta(ge=0)] | None = None  # USD per 1M input tokens (for `cheapest`)
+    output_cost: Annotated[float, Meta(ge=0)] | None = None  # USD per 1M output tokens
+    context_window: Count | None = None  # prompt + max_tokens must fit, else the deployment is skipped
+    timeouts: Timeouts | None = None  # overrides the provider's
+
+
+class TierConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A content-based rule: when every condition given holds (or the caller sent `x-switchyard-tier: NAME`),
+    the request goes to model group `route`. Rules are tried in order; one without conditions always matches."""
+
+    name: NonEmpty
+    route: NonEmpty
+    min_chars: Annotated[int, Meta(ge=0)] | None = None  # total text of the messages, in characters (bytes)
+    max_chars: Annotated[int, Meta(ge=0)] | None = None
+    min_messages: Annotated[int, Meta(ge=0)] | None = None
+    code: bool | None = None  # has a fenced code block
+    reasoning: bool | None = None  # has reasoning markers ("step by step", "prove", ...)
+    tools: bool | None = None
+    images: bool | None = None
+    json: bool | None = None  # asks for response_format
 
 
 class ModelConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The deployments behind one caller-facing model name (a *group*)."""
 
-    deployments: Annotated[list[DeploymentConfig], Meta(min_length=1)]
+    deployments: list[DeploymentConfig] = []  # required unless `tiers` route elsewhere
     limits: RateLimits | None = None  # for the whole group, across all keys
+    strategy: Strategy = "weighted"
+    max_latency_ms: Annotated[float, Meta(gt=0)] | None = None  # latency-slo: p95 time-to-first-byte target
+    fallbacks: list[NonEmpty] = []  # other groups to try when every deployment here failed
+    context_fallbacks: list[NonEmpty] = []  # groups for a prompt too long here (context_length_exceeded)
+    policy_fallbacks: list[NonEmpty] = []  # groups for a content-policy refusal here
+    tiers: list[TierConfig] = []  # content-based routing to other groups
+    mode: Mode | None = None  # overrides server.mode for this group
 
 
 class Config(msgspec.Struct, frozen=True):
@@ -191,6 +247,10 @@ def default_config(environ: Mapping[str, str]) -> Config:
     config = Config(ServerConfig(), providers, models, source="<embedded default>")
     _check_references(config)
     return config
+
+
+def _conditions(tier: TierConfig) -> bool:
+    return any(getattr(tier, f) is not None for f in TierConfig.__struct_fields__ if f not in ("name", "route"))
 
 
 def _mapping(value: Any, path: str) -> dict[Any, Any]:
@@ -262,6 +322,23 @@ def _check_references(config: Config) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"{path}.base_url: must start with http:// or https://, got {base_url!r}")
     for model, group in config.models.items():
+        if not group.deployments and not group.tiers:
+            raise ConfigError(f"models.{model}.deployments: at least one deployment (or tiers) is required")
+        if group.tiers and not group.deployments and _conditions(group.tiers[-1]):
+            raise ConfigError(
+                f"models.{model}.tiers[{len(group.tiers) - 1}]: the last tier of a group without deployments "
+                "must have no conditions (it catches what the others do not)"
+            )
+        refs = [("fallbacks", n) for n in group.fallbacks] + [("context_fallbacks", n) for n in group.context_fallbacks]
+        refs += [("policy_fallbacks", n) for n in group.policy_fallbacks]
+        refs += [(f"tiers[{i}].route", t.route) for i, t in enumerate(group.tiers)]
+        for where, target in refs:
+            if target not in config.models or target.endswith("/*"):
+                raise ConfigError(f"models.{model}.{where}: {target!r} is not a model group of this config")
+            if target == model:
+                raise ConfigError(f"models.{model}.{where}: a group cannot route to itself")
+        if group.strategy == "latency-slo" and group.max_latency_ms is None:
+            raise ConfigError(f"models.{model}.max_latency_ms: required by strategy 'latency-slo'")
         for i, dep in enumerate(group.deployments):
             path = f"models.{model}.deployments[{i}]"
             if dep.provider not in config.providers:
@@ -269,3 +346,10 @@ def _check_references(config: Config) -> None:
                 raise ConfigError(f"{path}.provider: unknown provider {dep.provider!r} (known: {known})")
             if dep.model == "*" and not model.endswith("/*"):
                 raise ConfigError(f"{path}.model: '*' is only allowed under a 'prefix/*' model name")
+            kind = config.providers[dep.provider].kind
+            protocol = PRESETS[kind].protocol if kind in PRESETS else "openai"
+            if (group.mode or config.server.mode) == "routing-only" and protocol not in ("openai", "azure"):
+                raise ConfigError(
+                    f"{path}.provider: {dep.provider!r} speaks the {protocol} protocol, which needs translation; "
+                    "a routing-only group can only hold OpenAI-compatible deployments"
+                )

@@ -65,6 +65,8 @@ pub struct Inspected {
     reasoning_markers: usize,
     #[pyo3(get)]
     last_user_len: usize,
+    #[pyo3(get)]
+    user: Option<Py<PyString>>,
 }
 
 #[pymethods]
@@ -137,6 +139,7 @@ fn inspect_request(py: Python<'_>, body: &[u8]) -> PyResult<Inspected> {
         code_blocks: i.code_blocks,
         reasoning_markers: i.reasoning_markers,
         last_user_len: i.last_user_len,
+        user: i.user.map(|u| PyString::new(py, &u).unbind()),
     })
 }
 

@@ -47,6 +47,8 @@ pub struct Inspection {
     pub code_blocks: usize,
     pub reasoning_markers: usize,
     pub last_user_len: usize,
+    /// The caller's end-user id (`user`, a string or null): session affinity's fallback key.
+    pub user: Option<String>,
 }
 
 /// Scan a request body. Errors: invalid JSON, a body that is not an object, or a wrong type on a field
@@ -95,6 +97,7 @@ enum Top {
     Tools,
     Functions,
     ResponseFormat,
+    User,
     Other,
 }
 
@@ -150,6 +153,7 @@ impl<'a> Walk<'a> {
                     b"tools" => Top::Tools,
                     b"functions" => Top::Functions,
                     b"response_format" => Top::ResponseFormat,
+                    b"user" => Top::User,
                     _ => Top::Other,
                 };
                 match field {
@@ -168,6 +172,7 @@ impl<'a> Walk<'a> {
                         out.has_response_format = self.s.kind()? != Kind::Null;
                         self.s.skip_value()?;
                     }
+                    Top::User => out.user = self.string_or_null("user")?,
                     Top::Other => self.s.skip_value()?,
                 }
                 if !self.s.object_next()? {
@@ -194,6 +199,24 @@ impl<'a> Walk<'a> {
         let t = text(self.s.b, sp, &mut self.keys);
         // Valid UTF-8 by construction (the scanner checked it; lone surrogates were decoded to U+FFFD).
         Ok(Some(String::from_utf8_lossy(t).into_owned()))
+    }
+
+    fn string_or_null(&mut self, name: &'static str) -> Result<Option<String>> {
+        match self.s.kind()? {
+            Kind::Null => {
+                self.s.skip_value()?;
+                Ok(None)
+            }
+            Kind::String => {
+                let sp = self.s.string()?;
+                let t = text(self.s.b, sp, &mut self.keys);
+                Ok(Some(String::from_utf8_lossy(t).into_owned()))
+            }
+            _ => {
+                self.wrong_type(|| name.into(), "a string")?;
+                Ok(None)
+            }
+        }
     }
 
     fn bool_or_null(&mut self, name: &'static str) -> Result<bool> {

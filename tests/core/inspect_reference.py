@@ -45,6 +45,7 @@ class Inspected:
     code_blocks: int = 0
     reasoning_markers: int = 0
     last_user_len: int = 0
+    user: str | None = None
 
 
 def type_name(v: Any) -> str:
@@ -148,6 +149,8 @@ def _check(d: dict[str, Any]) -> None:
             raise _wrong("stream_options", "an object", v)
         elif key == "tools" and v is not None and not isinstance(v, list):
             raise _wrong("tools", "an array", v)
+        elif key == "user" and v is not None and not isinstance(v, str):
+            raise _wrong("user", "a string", v)
 
 
 def inspect(body: bytes) -> Inspected:
@@ -183,6 +186,7 @@ def inspect(body: bytes) -> Inspected:
         code_blocks=sum(t.count("```") for t in texts) // 2,
         reasoning_markers=sum(len(_MARKER_RE.findall(t)) for t in texts),
         last_user_len=sum(len(t) for t in last_user),
+        user=None if d.get("user") is None else _LONE_SURROGATE.sub("\ufffd", d["user"]),
     )
 
 

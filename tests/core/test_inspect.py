@@ -162,6 +162,7 @@ OPTIONAL = {
     "response_format": ANY_JSON,
     "temperature": NUMBER,
     "metadata": ANY_JSON,
+    "user": TEXT | st.none(),
 }
 UNKNOWN = st.dictionaries(KEY, ANY_JSON, max_size=3)
 WRONG_FIELDS = st.lists(st.sampled_from([*OPTIONAL, "model", "messages"]), max_size=2)

@@ -17,6 +17,8 @@ pub struct Knobs {
     pub status: u16,
     /// Seconds, sent as `Retry-After` on an error.
     pub retry_after: Option<u64>,
+    /// The `code` of the OpenAI error envelope sent with `status` (e.g. context_length_exceeded).
+    pub error_code: Option<String>,
     /// Close the TCP connection after N content chunks (non-stream: after half the body).
     pub drop_after: Option<u32>,
     /// Streams: send an error event after N content chunks, then end the stream.
@@ -46,6 +48,7 @@ pub const NAMES: &[&str] = &[
     "interval_ms",
     "status",
     "retry_after",
+    "error_code",
     "drop_after",
     "error_event_after",
     "hang",
@@ -89,6 +92,7 @@ impl Knobs {
                 self.status = s;
             }
             "retry_after" => self.retry_after = Some(num(key, v)?),
+            "error_code" => self.error_code = Some(v.to_owned()),
             "drop_after" => self.drop_after = Some(num(key, v)?),
             "error_event_after" => self.error_event_after = Some(num(key, v)?),
             "hang" => {

@@ -43,6 +43,11 @@ pub fn error(status: u16, message: &str) -> Resp {
     envelope(status, message, None)
 }
 
+/// An OpenAI error envelope with the given `code` (the `error_code` knob).
+pub fn error_with_code(status: u16, message: &str, code: &str) -> Resp {
+    envelope(status, message, Some(&js(code)))
+}
+
 /// What OpenAI answers for a path it does not serve.
 pub fn invalid_url(method: &str, path: &str) -> Resp {
     envelope(404, &format!("Invalid URL ({method} {path})"), Some("null"))

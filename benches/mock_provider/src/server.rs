@@ -46,7 +46,10 @@ impl Ctx {
             tokio::time::sleep(Duration::from_millis(self.knobs.latency_ms)).await;
         }
         if self.knobs.status >= 400 {
-            let mut r = error(self.knobs.status, "mock error");
+            let mut r = match &self.knobs.error_code {
+                Some(code) => crate::openai::error_with_code(self.knobs.status, "mock error", code),
+                None => error(self.knobs.status, "mock error"),
+            };
             if let Some(s) = self.knobs.retry_after {
                 r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
             }

@@ -134,14 +134,20 @@ class NoLimits:
         return None
 
 
-def build_limits(config: Config) -> Limits | NoLimits:
-    """Limits if any are configured, else the no-op stage."""
+def build_limits(config: Config, previous: Limits | NoLimits | None = None) -> Limits | NoLimits:
+    """Limits if any are configured, else the no-op stage. A reload keeps the previous limiter's buckets
+    and in-flight slots (a bucket is keyed by its Limit's value, so a changed limit starts fresh)."""
     on = (
         config.limits.per_key is not None
         or any(m.limits for m in config.models.values())
         or any(not isinstance(k, str) and k.limits for k in config.server.api_keys)
     )
-    return Limits(config) if on else NoLimits()
+    if not on:
+        return NoLimits()
+    limits = Limits(config)
+    if isinstance(previous, Limits):
+        limits.limiter, limits.slots = previous.limiter, previous.slots
+    return limits
 
 
 def rate_headers(decision: Decision) -> list[tuple[str, str]]:

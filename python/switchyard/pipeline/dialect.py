@@ -67,7 +67,7 @@ class _Native:
         self.transport = adapter.transport
         self.stream_usage = True
 
-    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         return self.adapter.build_native(self.raw, info.stream, model), False
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
@@ -93,7 +93,7 @@ class _Translated:
         self.transport = adapter.transport
         self.stream_usage = adapter.stream_usage
 
-    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         if self.problem is not None:
             raise self.problem
         return self.adapter.build(self.body, info, model)

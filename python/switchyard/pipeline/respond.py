@@ -33,12 +33,10 @@ SSE_HEADERS = [("content-type", "text/event-stream"), ("cache-control", "no-cach
 JSON_HEADERS = [("content-type", "application/json")]
 
 
-async def respond_whole(
-    proto: Any, resp: UpstreamResponse, headers: list[tuple[str, str]], limit: int, decode: Decode = _as_is
-) -> Usage | None:
-    """Send a non-streamed answer (byte for byte, or as the adapter's `decode` translates it); return its
-    usage."""
-    body, usage = decode(await resp.read_all(limit))
+def send_whole(proto: Any, body: bytes, headers: list[tuple[str, str]], decode: Decode = _as_is) -> Usage | None:
+    """Send a non-streamed answer (read whole by dispatch) byte for byte, or as the adapter's `decode`
+    translates it; return its usage."""
+    body, usage = decode(body)
     proto.response_bytes(200, JSON_HEADERS + headers, body)
     return usage
 
@@ -54,19 +52,13 @@ class StreamResult:
         self.text = text
 
 
-async def relay_stream(
-    proto: Any,
-    resp: UpstreamResponse,
-    headers: list[tuple[str, str]],
-    strip_usage: bool,
-    collect_text: bool = False,
-    tap: StreamTap | None = None,
-    error_event: Callable[[GatewayError], bytes] = sse_error_event,
-) -> StreamResult:
-    """Relay an SSE answer; raises a GatewayError only before the caller's response has started.
+async def first_event(
+    resp: UpstreamResponse, strip_usage: bool, collect_text: bool = False, tap: StreamTap | None = None
+) -> tuple[StreamTap, bytes]:
+    """Read an SSE answer up to its first complete event: (the tap, the bytes to send first). Raises
+    `UpstreamError` if the upstream fails or closes before that, so dispatch can still fail over.
     `collect_text` keeps the completion's text, for counting its tokens when no usage will come; `tap`
-    (the adapter's, translating to OpenAI chunks) replaces the byte-exact `ChatStreamTap`; `error_event`
-    renders a failure after the start in the caller's dialect."""
+    (the adapter's, translating to OpenAI chunks) replaces the byte-exact `ChatStreamTap`."""
     if tap is None:
         tap = ChatStreamTap(strip_usage, collect_text=collect_text)
     out = b""
@@ -80,8 +72,21 @@ async def relay_stream(
         out = tap.feed(chunk)
         if tap.error is not None:
             raise UpstreamError(f"upstream stream failed: {_error_message(tap.error)}")
+    return tap, out
+
+
+async def relay_stream(
+    proto: Any,
+    resp: UpstreamResponse,
+    tap: StreamTap,
+    first: bytes,
+    headers: list[tuple[str, str]],
+    error_event: Callable[[GatewayError], bytes] = sse_error_event,
+) -> StreamResult:
+    """Relay an SSE answer whose first event `first_event` read; a failure from here on ends the stream
+    with an error event in the caller's dialect (`error_event`), never a silent cut."""
     transport = proto.response_stream(200, SSE_HEADERS + headers)
-    await transport.send_bytes(out)
+    await transport.send_bytes(first)
     complete = False
     try:
         while (chunk := await resp.read_chunk()) is not None:
@@ -97,6 +102,29 @@ async def relay_stream(
     except GatewayError as e:
         await transport.send_bytes(error_event(e))
     return StreamResult(parse_usage(tap.usage) if tap.usage is not None else None, complete, tap.text)
+
+
+async def first_chunk(resp: UpstreamResponse) -> bytes:
+    """Routing-only streams: the first body chunk, or `UpstreamError` (fail over) if none comes."""
+    first = await resp.read_chunk()
+    if first is None:
+        raise UpstreamError("upstream closed the stream before sending any byte")
+    return first
+
+
+async def relay_raw(proto: Any, resp: UpstreamResponse, first: bytes, headers: list[tuple[str, str]]) -> bool:
+    """Routing-only streams: relay the bytes as they come, nothing parsed. Returns whether the stream
+    ended cleanly; a cut after the start ends with an error event."""
+    ctype = resp.header("content-type") or "text/event-stream"
+    transport = proto.response_stream(200, [("content-type", ctype), *headers])
+    await transport.send_bytes(first)
+    try:
+        while (chunk := await resp.read_chunk()) is not None:
+            await transport.send_bytes(chunk)
+    except GatewayError as e:
+        await transport.send_bytes(b"\n\n" + sse_error_event(e))
+        return False
+    return True
 
 
 def _error_message(raw: bytes) -> str:

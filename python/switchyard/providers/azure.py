@@ -31,13 +31,13 @@ class Azure(OpenAICompatible):
         self.query = urllib.parse.urlencode({"api-version": cfg.api_version or API_VERSION})
         self._urls: dict[str, str] = {}
 
-    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         url = self._urls.get(model)
         if url is None:
             dep = urllib.parse.quote(model, safe="")
             url = f"{self.base}/deployments/{dep}/chat/completions?{self.query}"
             if len(self._urls) < 4096:  # `prefix/*` groups make the names open-ended
                 self._urls[model] = url
-        add_usage = info.stream and self.stream_usage and not info.include_usage
+        add_usage = want_usage and info.stream and self.stream_usage and not info.include_usage
         out = rewrite_model(body, model, include_usage=add_usage)
         return UpstreamRequest(url, self.headers, out, self.timeouts, f"{self.name}/{model}", info.stream), add_usage

@@ -59,10 +59,11 @@ class Adapter(Protocol):
     stream_usage: bool  # whether streams can be asked for their usage (else the gateway counts it)
     protocol: str  # the wire protocol it speaks (a caller speaking the same one gets the bytes as they are)
 
-    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         """The upstream request for the caller's OpenAI-shaped `body` with `model` as the upstream model,
         and whether the caller must not see a usage-only stream chunk (the gateway added the request for
-        it, or, for translating adapters, the caller did not ask for one)."""
+        it, or, for translating adapters, the caller did not ask for one). `want_usage` false: routing-only
+        forwards the caller's bytes as they are (OpenAI-compatible adapters only)."""
         ...
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:

@@ -44,8 +44,8 @@ class OpenAICompatible:
         headers.extend((k.lower(), v) for k, v in cfg.headers.items())
         self.headers = headers
 
-    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
-        add_usage = info.stream and self.stream_usage and not info.include_usage
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
+        add_usage = want_usage and info.stream and self.stream_usage and not info.include_usage
         out = rewrite_model(body, model, include_usage=add_usage)
         req = UpstreamRequest(self.url, self.headers, out, self.timeouts, f"{self.name}/{model}", info.stream)
         return req, add_usage

@@ -48,7 +48,7 @@ class Anthropic:
         headers.extend((k.lower(), v) for k, v in cfg.headers.items())
         self.headers = headers
 
-    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         deployment = f"{self.name}/{model}"
         req = decode_request(body)
         out = {"model": model, **params.apply(req, request.PARAMS, deployment)}

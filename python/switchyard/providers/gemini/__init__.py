@@ -50,7 +50,7 @@ class Gemini:
         method = "streamGenerateContent?alt=sse" if stream else "generateContent"
         return f"{self.base_url}/models/{name}:{method}"
 
-    def build(self, body: bytes, info: Inspected, model: str) -> tuple[UpstreamRequest, bool]:
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         deployment = f"{self.name}/{model}"
         req = decode_request(body)
         out = params.apply(req, request.PARAMS, deployment)
