@@ -108,13 +108,16 @@ def check(res: dict[str, Any]) -> list[Bar]:
                 1.5,
             )
         )
-        gap = added(res, t, s, "gap_p99")
-        bars.append(
-            Bar("paced streams: added gap per chunk p99", t, None if gap is None else gap * 1000, 20, unit="µs")
-        )
+        relay = added(res, t, s, "relay_p99")  # per-chunk relay delay from the mock's send stamps
+        value = None if relay is None else relay * 1000
+        bars.append(Bar("paced streams: added delay per chunk p99", t, value, 20, unit="µs"))
     for t in (ROUTING, FULL):
         rss = lambda n: res["targets"].get(n, {}).get("rss_after_mib")  # noqa: E731
         bars.append(Bar("RSS after the run (vs python-floor)", t, _ratio(rss(t), rss(FLOOR)), 1.5))
         g = res["targets"].get(t, {}).get("soak", {}).get("growth_mib_per_min")
         bars.append(Bar("RSS growth over the soak", t, g, SOAK_NOISE_MIB_PER_MIN, unit="MiB/min"))
+    for b in bars:
+        t = res["targets"].get(b.target, {})
+        if not t.get("available", False):
+            b.note = f"not available: {t.get('reason', 'not run')}"
     return bars

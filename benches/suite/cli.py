@@ -38,15 +38,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         prog="benches/run", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--quick", action="store_true", help="a pass of a few minutes: short runs, 1 repeat, 30 s soak")
+    ap.add_argument(
+        "--quick", action="store_true", help="a pass of a few minutes: 2 s runs, 1 repeat, 20 s soak, fewer scenarios"
+    )
     ap.add_argument("--targets", help=f"comma-separated subset of {','.join(ORDER)} (default: all)")
     ap.add_argument("--scenarios", help="comma-separated glob patterns of scenario names (see --list)")
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
     ap.add_argument("--workers", type=int, default=1, help="workers per target (default 1)")
-    ap.add_argument("--duration", type=float, help="seconds per measured run (default 10, quick 3)")
+    ap.add_argument("--duration", type=float, help="seconds per measured run (default 10, quick 2)")
     ap.add_argument("--repeat", type=int, help="measured runs per scenario, median kept (default 3, quick 1)")
     ap.add_argument("--warmup", type=float, help="seconds of warm-up per scenario (default 2, quick 1)")
-    ap.add_argument("--soak", type=float, help="seconds of soak per target for RSS growth (default 300, quick 30)")
+    ap.add_argument("--soak", type=float, help="seconds of soak per target for RSS growth (default 300, quick 20)")
     ap.add_argument(
         "--profile",
         choices=["auto", "always", "never"],
@@ -57,10 +59,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--no-install", action="store_true", help="do not install anything (use what is there)")
     ap.add_argument("--no-plot", action="store_true", help="skip the PNG")
     a = ap.parse_args(argv)
-    a.duration = a.duration or (3.0 if a.quick else 10.0)
+    a.duration = a.duration or (2.0 if a.quick else 10.0)
     a.repeat = a.repeat or (1 if a.quick else 3)
     a.warmup = a.warmup if a.warmup is not None else (1.0 if a.quick else 2.0)
-    a.soak = a.soak if a.soak is not None else (30.0 if a.quick else 300.0)
+    a.soak = a.soak if a.soak is not None else (20.0 if a.quick else 300.0)
     return a
 
 

@@ -89,7 +89,7 @@ def stream(url: str, body: pathlib.Path, key: str, connections: int, duration: f
     cmd = [str(STREAM_LOADGEN), "--url", url, "--body-file", str(body), "--connections", str(connections)]
     cmd += ["--duration-s", f"{duration:g}", "--header", f"authorization: Bearer {key}"]
     r = json.loads(procs.run(cmd, timeout=duration + 60, cpus=cpus).strip().splitlines()[-1])
-    ttfb, gap = r["ttfb_us"], r["gap_us"]
+    ttfb, gap, relay = r["ttfb_us"], r["gap_us"], r.get("relay_us", {})
     out = {
         "requests": r["streams"],
         "rps": r["streams_per_s"],
@@ -97,9 +97,9 @@ def stream(url: str, body: pathlib.Path, key: str, connections: int, duration: f
         "stalled_streams": r["stalled_streams"],
         "events": r["events"],
     }
-    for name, s in (("ttfb", ttfb), ("gap", gap)):
+    for name, s in (("ttfb", ttfb), ("gap", gap), ("relay", relay)):
         for p in ("p50", "p99", "p99.9", "max"):
-            out[f"{name}_{p}"] = None if s[p] is None else s[p] / 1000
+            out[f"{name}_{p}"] = None if s.get(p) is None else s[p] / 1000
     out.update({p: out[f"ttfb_{p}"] for p in ("p50", "p99", "p99.9", "max")})
     return out
 

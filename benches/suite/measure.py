@@ -61,15 +61,21 @@ def run_once(s: Scenario, target: Running, mock_pid: int, body: pathlib.Path, du
     t1, m1 = procs.cpu_ns(tpids), procs.cpu_ns(mpids)
     busy1, steal1 = procs.cpu_stat()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    n = max(res["requests"], 1)
+    n = res["requests"]
     load_s = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     target_s, mock_s = (t1 - t0) / 1e9, (m1 - m0) / 1e9
     own = target_s + (0 if target.proc is None else mock_s) + load_s
+    if n == 0:  # nothing completed within the run (a target slower than the run is long)
+        res["note"] = "no request completed within the run"
+
+    def per(seconds: float) -> float | None:
+        return seconds / n * 1e6 if n else None
+
     res.update(
-        cpu_us=target_s / n * 1e6,
-        mock_cpu_us=mock_s / n * 1e6,
+        cpu_us=per(target_s),
+        mock_cpu_us=per(mock_s),
         mock_util_pct=mock_s / elapsed * 100,  # of one CPU: near 100 would mean the mock is the limit
-        load_cpu_us=load_s / n * 1e6,
+        load_cpu_us=per(load_s),
         steal_pct=(steal1 - steal0) / elapsed / NCPU * 100,
         other_cpu_pct=max(0.0, (busy1 - busy0) - own) / elapsed * 100,
         elapsed_s=elapsed,

@@ -2,7 +2,8 @@
 //! a fixed time, timing every SSE event (a block ending in a blank line) as it arrives.
 //!
 //! Prints one JSON object: streams, errors, stalled streams, and percentiles (µs) of the time to the first
-//! event and of the gaps between events. One current-thread tokio runtime, so it costs little CPU
+//! event, of the gaps between events, and (when the mock stamps its chunks, knob `stamp`) of each event's
+//! relay delay: arrival wall-clock time minus the `"mock_sent_us"` the mock wrote as it sent the chunk. One current-thread tokio runtime, so it costs little CPU
 //! beside the targets it measures (wrk and h2load only see whole responses).
 
 use std::time::{Duration, Instant};
@@ -35,6 +36,7 @@ struct Stats {
     events: u64,
     ttfb_us: Vec<u64>,
     gap_us: Vec<u64>,
+    relay_us: Vec<u64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -76,22 +78,24 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-/// Count SSE event ends ("\n\n") in `data`, given whether the previous frame ended in '\n'.
-fn event_ends(data: &[u8], prev_newline: &mut bool) -> usize {
-    let mut n = 0;
-    for &b in data {
-        if b == b'\n' {
-            if *prev_newline {
-                n += 1;
-                *prev_newline = false;
-            } else {
-                *prev_newline = true;
-            }
-        } else if b != b'\r' {
-            *prev_newline = false;
-        }
-    }
-    n
+const STAMP_KEY: &[u8] = br#""mock_sent_us":""#;
+
+/// The mock's send time stamped in one event, in µs since the epoch.
+fn stamp_of(event: &[u8]) -> Option<u64> {
+    let at = event
+        .windows(STAMP_KEY.len())
+        .position(|w| w == STAMP_KEY)?
+        + STAMP_KEY.len();
+    std::str::from_utf8(event.get(at..at + 16)?)
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn wall_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 async fn one_connection(args: &Args, deadline: Instant) -> Result<Stats, String> {
@@ -121,15 +125,21 @@ async fn one_connection(args: &Args, deadline: Instant) -> Result<Stats, String>
         };
         let ok = resp.status().is_success();
         let mut body = resp.into_body();
-        let (mut last, mut first, mut prev_nl, mut stalled) = (t0, true, false, false);
+        let (mut last, mut first, mut stalled) = (t0, true, false);
         let mut gaps = Vec::with_capacity(80);
+        let mut buf: Vec<u8> = Vec::with_capacity(4096);
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| e.to_string())?;
             let Some(data) = frame.data_ref() else {
                 continue;
             };
-            let now = Instant::now();
-            for _ in 0..event_ends(data, &mut prev_nl) {
+            let (now, wall) = (Instant::now(), wall_us());
+            buf.extend_from_slice(data);
+            while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
+                if let Some(sent) = stamp_of(&buf[..end]) {
+                    st.relay_us.push(wall.saturating_sub(sent));
+                }
+                buf.drain(..end + 2);
                 let us = now.duration_since(last).as_micros() as u64;
                 if first {
                     st.ttfb_us.push(us);
@@ -201,6 +211,7 @@ fn main() {
                     total.events += s.events;
                     total.ttfb_us.extend(s.ttfb_us);
                     total.gap_us.extend(s.gap_us);
+                    total.relay_us.extend(s.relay_us);
                 }
                 Err(e) => conn_errors.push(e),
             }
@@ -219,6 +230,7 @@ fn main() {
         "stalled_streams": total.stalled,
         "ttfb_us": summary(&mut total.ttfb_us),
         "gap_us": summary(&mut total.gap_us),
+        "relay_us": summary(&mut total.relay_us),
     });
     println!("{out}");
 }

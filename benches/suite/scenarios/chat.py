@@ -12,9 +12,9 @@ for size, nbytes in SIZES.items():
     body = chat_body(nbytes)
     g = f"chat-{size}"
     register(
-        Scenario(f"{g}/c1-one-cpu", g, body, connections=1, layout="one-cpu", tags=("lat1",)),
+        Scenario(f"{g}/c1-one-cpu", g, body, connections=1, layout="one-cpu", quick=size == "200b", tags=("lat1",)),
         Scenario(f"{g}/c1-split", g, body, connections=1, layout="split", quick=size == "200b"),
-        Scenario(f"{g}/c32", g, body, connections=32, quick=size == "200b"),
+        Scenario(f"{g}/c32", g, body, connections=32, quick=False),
         Scenario(f"{g}/c64", g, body, connections=64, tags=("cpu", "tput64")),
     )
 
