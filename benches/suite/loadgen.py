@@ -95,6 +95,8 @@ def stream(url: str, body: pathlib.Path, key: str, connections: int, duration: f
         "rps": r["streams_per_s"],
         "errors": r["errors"],
         "stalled_streams": r["stalled_streams"],
+        "held_without_stall": r.get("held_without_stall"),
+        "connections": r["connections"],
         "events": r["events"],
     }
     for name, s in (("ttfb", ttfb), ("gap", gap), ("relay", relay)):

@@ -25,8 +25,8 @@ def _na(t: dict[str, Any]) -> str:
 def summary(res: dict[str, Any]) -> list[str]:
     rows = [
         "| target | req/s 200 B c64 | CPU µs/req 200 B / 10 KB / 50 KB | CPU µs/stream (50 ev) | added p50 / p99 ms "
-        "(c1, one CPU) | paced c64: added TTFB p99 ms / added delay per chunk p99 µs | stalled streams "
-        "| RSS idle / after MiB | soak MiB/min | errors |",
+        "(c1, one CPU) | paced c64: added TTFB p99 ms / added delay per chunk p99 µs "
+        "| paced c64: streams held without stall | RSS idle / after MiB | soak MiB/min | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, t in res["targets"].items():
@@ -53,8 +53,9 @@ def summary(res: dict[str, Any]) -> list[str]:
         errors = sum(max(0, r.get("errors") or 0) for r in sc.values())
         rows.append(
             f"| {name} | {_f(g('chat-200b/c64', 'rps'), 0)} | {cpu} | {_f(g('stream-50/c64', 'cpu_us'), 0)} | {lat} "
-            f"| {paced} | {_f(g('paced/c64', 'stalled_streams'))} | {_f(t.get('rss_idle_mib'), 0)} / "
-            f"{_f(t.get('rss_after_mib'), 0)} | {_f(soak.get('growth_mib_per_min'), 2)} | {errors} |"
+            f"| {paced} | {_f(g('paced/c64', 'held_without_stall'))} / {_f(g('paced/c64', 'connections'))} "
+            f"| {_f(t.get('rss_idle_mib'), 0)} / {_f(t.get('rss_after_mib'), 0)} "
+            f"| {_f(soak.get('growth_mib_per_min'), 2)} | {errors} |"
         )
     return rows
 

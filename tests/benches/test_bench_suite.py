@@ -65,7 +65,8 @@ def test_tiny_run_writes_json_markdown_png(tmp_path: pathlib.Path) -> None:
             r = t["scenarios"][s]
             assert r["requests"] > 0 and r["errors"] == 0, (name, s, r)
             assert r["cpu_us"] > 0 and r["p50"] > 0 and "steal_pct" in r and "mock_util_pct" in r
-    assert res["targets"]["switchyard-full"]["scenarios"]["paced/c1"]["gap_p99"] > 15  # 20 ms pacing
+    paced = res["targets"]["switchyard-full"]["scenarios"]["paced/c1"]
+    assert paced["gap_p99"] > 15 and paced["relay_p99"] > 0 and paced["held_without_stall"] == 1  # 20 ms pacing
     nginx = res["targets"]["nginx"]
     assert nginx["available"] or nginx["reason"]
     assert {b["bar"] for b in res["bars"]} >= {"RSS after the run (vs python-floor)"}

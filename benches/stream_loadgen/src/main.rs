@@ -33,6 +33,7 @@ struct Stats {
     streams: u64,
     errors: u64,
     stalled: u64,
+    stalled_connections: u64,
     events: u64,
     ttfb_us: Vec<u64>,
     gap_us: Vec<u64>,
@@ -155,6 +156,7 @@ async fn one_connection(args: &Args, deadline: Instant) -> Result<Stats, String>
         st.streams += 1;
         st.errors += u64::from(!ok || first);
         st.stalled += u64::from(stalled);
+        st.stalled_connections = st.stalled_connections.max(u64::from(stalled));
         st.gap_us.extend(gaps);
         sender.ready().await.map_err(|e| e.to_string())?;
     }
@@ -208,6 +210,7 @@ fn main() {
                     total.streams += s.streams;
                     total.errors += s.errors;
                     total.stalled += s.stalled;
+                    total.stalled_connections += s.stalled_connections;
                     total.events += s.events;
                     total.ttfb_us.extend(s.ttfb_us);
                     total.gap_us.extend(s.gap_us);
@@ -228,6 +231,8 @@ fn main() {
         "errors": total.errors + conn_errors.len() as u64,
         "connection_errors": conn_errors,
         "stalled_streams": total.stalled,
+        // Concurrent streams held without a stall: connections none of whose streams stalled.
+        "held_without_stall": args.connections as u64 - total.stalled_connections - conn_errors.len() as u64,
         "ttfb_us": summary(&mut total.ttfb_us),
         "gap_us": summary(&mut total.gap_us),
         "relay_us": summary(&mut total.relay_us),
