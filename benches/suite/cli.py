@@ -58,6 +58,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--out", type=pathlib.Path, default=RESULTS, help="results directory (default benches/results)")
     ap.add_argument("--no-install", action="store_true", help="do not install anything (use what is there)")
     ap.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    ap.add_argument("--readme", action="store_true", help="put this run's table into README.md's Performance section")
     a = ap.parse_args(argv)
     a.duration = a.duration or (2.0 if a.quick else 10.0)
     a.repeat = a.repeat or (1 if a.quick else 3)
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         if t is not None and not t.get("available"):
             t["reason"] = f"{why}; {t['reason']}"
     res["scenario_order"] = [s.name for s in scen]
+    res["pairs"] = {s.name: s.pair for s in scen if s.pair}  # feature on -> its off twin
     res["meta"] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": "benches/run " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])),
@@ -160,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             outputs.append(base.with_suffix(".png"))
     print(report.markdown(res))
+    if a.readme and not report.update_readme(REPO / "README.md", report.readme_block(res, base.name + ".json")):
+        print("benches/run: README.md has no benches/run markers; not updated", file=sys.stderr)
     runner.say("wrote " + ", ".join(str(p.relative_to(REPO) if p.is_relative_to(REPO) else p) for p in outputs))
     if res["nagle_plateaus"]:
         print("benches/run: FAILED: ~40 ms plateau (Nagle/delayed ACK): " + "; ".join(res["nagle_plateaus"]))

@@ -78,11 +78,34 @@ def mock_line(res: dict[str, Any]) -> str:
     )
 
 
+def pairs(res: dict[str, Any]) -> list[str]:
+    """Feature on/off pairs (scenarios registered with `overlay` and `pair`): what switching it on costs."""
+    if not res.get("pairs"):
+        return []
+    rows = [
+        "## Features on vs off",
+        "",
+        "| on | off | target | CPU µs/req on / off | p50 ms on / off | req/s on / off |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for on, off in res["pairs"].items():
+        for tname, t in res["targets"].items():
+            a, b = t.get("scenarios", {}).get(on), t.get("scenarios", {}).get(off)
+            if a is None or b is None:
+                continue
+            rows.append(
+                f"| {on} | {off} | {tname} | {_f(a.get('cpu_us'), 1)} / {_f(b.get('cpu_us'), 1)} "
+                f"| {_f(a.get('p50'), 3)} / {_f(b.get('p50'), 3)} | {_f(a.get('rps'), 0)} / {_f(b.get('rps'), 0)} |"
+            )
+    return [*rows, ""]
+
+
 def bars_table(res: dict[str, Any]) -> list[str]:
     rows = ["| bar | target | value | limit | met |", "|---|---|---:|---:|---|"]
     for b in res["bars"]:
         cmp = "≥" if b["bar"].startswith("throughput") else "≤"
-        missing = "— target not available" if b.get("note") else "— not measured"
+        note = b.get("note") or ""
+        missing = "— target not available" if note.startswith("not available") else f"— {note or 'not measured'}"
         met = {True: "✅ met", False: "❌ missed", None: missing}[b["met"]]
         val = _f(b["value"], 2) + ("" if b["value"] is None else f" {b['unit']}")
         rows.append(f"| {b['bar']} | {b['target']} | {val} | {cmp} {b['limit']:g} {b['unit']} | {met} |")
@@ -168,5 +191,40 @@ def markdown(res: dict[str, Any]) -> str:
             ),
             "",
         ]
+    lines += pairs(res)
     lines += ["## Every scenario (median of the repeats)", "", *detail(res), ""]
     return "\n".join(lines)
+
+
+README_START, README_END = "<!-- benches/run:start -->", "<!-- benches/run:end -->"
+
+
+def readme_block(res: dict[str, Any], json_name: str) -> str:
+    """The README's Performance table: machine, command, the summary and the bars of this run."""
+    m, a = res["meta"]["machine"], res["meta"]["args"]
+    lines = [
+        README_START,
+        f"Run {res['meta']['date']} on {m['cpu']}, {m['cpus']} CPUs, {m['memory']}, Linux {m['kernel']} "
+        f'({m["virtualisation"]}), shared with other builds (see the "other CPU %" column of the full report); '
+        f"`{res['meta']['command']}`: {a['workers']} worker(s), {a['duration']:g} s per run, {a['repeat']} repeat(s), "
+        f"soak {a['soak']:g} s, {res['meta']['elapsed_s'] / 60:.0f} min. Full report: "
+        f"`benches/results/{json_name}` (.md, .png beside it).",
+        "",
+        *summary(res),
+        "",
+        mock_line(res),
+        "",
+        *bars_table(res),
+        README_END,
+    ]
+    return "\n".join(lines)
+
+
+def update_readme(path: Any, block: str) -> bool:
+    """Replace the marked block in README.md; False if the markers are missing."""
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    path.write_text(head + block + rest.split(README_END, 1)[1])
+    return True

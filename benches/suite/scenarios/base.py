@@ -3,8 +3,13 @@
 A scenario is data: a request body, a load generator, a connection count, a CPU layout, and which targets
 it applies to. A later feature (logging, cache, guardrails, budgets) adds one module in this package that
 registers an on/off pair: the same load twice, the "on" one with a config `overlay` merged into the
-switchyard targets' config and `pair` naming its "off" twin, and the report shows the pair side by side.
-Must not: start processes or measure anything.
+switchyard targets' config and `pair` naming its "off" twin, and the report shows the pair side by side:
+
+    # benches/suite/scenarios/logging.py
+    register(Scenario("logging-on/c64", "chat-200b", chat_body(200), connections=64, applies_to=switchyard_only,
+                      overlay={"logging": {"sink": "sqlite"}}, pair="chat-200b/c64", tags=("cpu",)))
+
+The runner starts a switchyard target once per distinct overlay. Must not: start processes or measure.
 """
 
 from __future__ import annotations
