@@ -98,6 +98,9 @@ def versions() -> dict[str, str]:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
             out[pkg] = "not installed"
+    import switchyard
+
+    out["switchyard"] += f" ({pathlib.Path(switchyard.__file__).parent})"
     lite = BASELINES / "litellm" / "bin" / "python"
     if lite.exists():
         r = subprocess.run(
