@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import orjson
+from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
 from switchyard._core import ChatStreamTap, Inspected, preload_encodings
 from switchyard.config import Config
@@ -160,6 +161,9 @@ class Gateway:
         except asyncio.CancelledError:  # the caller went away: 499, as nginx logs it
             self._record(rec, 499, None, start, "client_closed")
             raise
+        except ProtocolClosed:  # the caller went away while we wrote to it: nothing left to answer
+            self._record(rec, 499, None, start, "client_closed")
+            return
         finally:
             if admission is not None:
                 self.limits.settle(admission, billed)
