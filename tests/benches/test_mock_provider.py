@@ -243,6 +243,21 @@ def test_paced_stream_events_arrive_spaced(mock: MockProvider) -> None:
     assert times[-1] >= 0.59
 
 
+def test_stamp_knob_carries_each_chunks_send_time(mock: MockProvider) -> None:
+    body = {"model": "m", "stream": True, "stream_options": {"include_usage": True}}
+    resp = post(mock, {**body, "mock": {"chunks": 3, "interval_ms": 50, "stamp": True}})
+    sent, arrived = [], []
+    for _, data in sse(resp):
+        if data != "[DONE]":
+            sent.append(int(json.loads(data)["mock_sent_us"]) / 1e6)
+            arrived.append(time.time())
+    assert len(sent) == 1 + 3 + 1 + 1  # role, content, finish, usage: every chunk stamped
+    assert all(0 <= a - s < 0.05 for s, a in zip(sent, arrived, strict=True)), (sent, arrived)
+    assert 0.04 <= sent[2] - sent[1] < 0.2  # stamped at send time, not when the stream was planned
+    _, _, plain = chat(mock, stream=False, mock={"stamp": True})
+    assert "mock_sent_us" not in plain  # streams only
+
+
 def test_latency_delays_headers(mock: MockProvider) -> None:
     t0 = time.monotonic()
     status, _, _ = chat(mock, mock={"latency_ms": 300})

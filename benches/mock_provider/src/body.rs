@@ -10,6 +10,29 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::Sleep;
 
+/// Stamped into stream chunks (knob `stamp`); the 16 zeros become the wall-clock µs at send time.
+pub const STAMP_FIELD: &str = r#""mock_sent_us":"0000000000000000","#;
+const STAMP_KEY: &[u8] = br#""mock_sent_us":""#;
+
+/// `data` with its stamp placeholder (if any) set to now, in µs since the epoch.
+fn stamped(data: Bytes) -> Bytes {
+    let Some(at) = memfind(&data, STAMP_KEY) else {
+        return data;
+    };
+    let us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    let digits = format!("{us:016}");
+    let mut out = data.to_vec();
+    let start = at + STAMP_KEY.len();
+    out[start..start + 16].copy_from_slice(&digits.as_bytes()[digits.len() - 16..]);
+    out.into()
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 /// One frame, written after `delay`.
 pub struct Step {
     pub delay: Duration,
@@ -33,6 +56,8 @@ pub struct Paced {
     exact_len: Option<u64>,
     yielded: bool,
     flight: Flight,
+    /// Overwrite each frame's send-time placeholder as it goes out (knob `stamp`).
+    pub stamp: bool,
 }
 
 pub enum MockBody {
@@ -54,6 +79,7 @@ impl MockBody {
             exact_len,
             yielded: false,
             flight,
+            stamp: false,
         }))
     }
 }
@@ -100,6 +126,7 @@ impl Paced {
                 self.sleep = None;
             }
             if let Some(data) = self.pending.take() {
+                let data = if self.stamp { stamped(data) } else { data };
                 return Poll::Ready(Some(Ok(Frame::data(data))));
             }
             match self.steps.next() {

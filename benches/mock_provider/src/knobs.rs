@@ -39,6 +39,9 @@ pub struct Knobs {
     pub reasoning: u64,
     /// The dialect's stop/finish reason to report instead of the natural one (e.g. `SAFETY`, `refusal`).
     pub finish: Option<String>,
+    /// Streams: every chunk carries `"mock_sent_us":"<16 digits>"`, the wall-clock µs at which the mock
+    /// handed it to hyper, so a client on the same machine can time each chunk's relay.
+    pub stamp: bool,
 }
 
 pub const NAMES: &[&str] = &[
@@ -60,12 +63,21 @@ pub const NAMES: &[&str] = &[
     "cache_write_1h",
     "reasoning",
     "finish",
+    "stamp",
 ];
 
 fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
     v.trim()
         .parse()
         .map_err(|_| format!("mock knob '{key}': expected a non-negative integer, got '{v}'"))
+}
+
+fn boolean(key: &str, v: &str) -> Result<bool, String> {
+    match v {
+        "true" | "1" | "" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(format!("mock knob '{key}': expected true/false, got '{v}'")),
+    }
 }
 
 impl Knobs {
@@ -95,13 +107,8 @@ impl Knobs {
             "error_code" => self.error_code = Some(v.to_owned()),
             "drop_after" => self.drop_after = Some(num(key, v)?),
             "error_event_after" => self.error_event_after = Some(num(key, v)?),
-            "hang" => {
-                self.hang = match v {
-                    "true" | "1" | "" => true,
-                    "false" | "0" => false,
-                    _ => return Err(format!("mock knob 'hang': expected true/false, got '{v}'")),
-                }
-            }
+            "hang" => self.hang = boolean(key, v)?,
+            "stamp" => self.stamp = boolean(key, v)?,
             "content" => self.content = Some(v.to_owned()),
             "tool_calls" => self.tool_calls = num(key, v)?,
             "thinking" => self.thinking = matches!(v, "true" | "1" | ""),

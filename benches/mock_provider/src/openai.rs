@@ -189,8 +189,14 @@ pub async fn chat(ctx: &mut Ctx, body: Bytes) -> Resp {
         return ctx.whole(out);
     }
 
+    // With `stamp`, the placeholder is overwritten with the send time as each chunk goes out (body.rs).
+    let stamp = if k.stamp {
+        crate::body::STAMP_FIELD
+    } else {
+        ""
+    };
     let head = format!(
-        r#"data: {{"id":"chatcmpl-mock-{id}","object":"chat.completion.chunk","created":{created},"model":{model},"system_fingerprint":"fp_mock","choices":["#
+        r#"data: {{"id":"chatcmpl-mock-{id}","object":"chat.completion.chunk","created":{created},"model":{model},"system_fingerprint":"fp_mock",{stamp}"choices":["#
     );
     let tail = if include_usage {
         r#"],"usage":null}"#

@@ -84,7 +84,11 @@ impl Ctx {
     pub fn stream(&mut self, steps: Vec<Step>, end: End) -> Resp {
         let flight = self.flight.take().expect("flight");
         flight.stream_started();
-        let mut r = Response::new(MockBody::paced(steps, end, None, flight));
+        let mut body = MockBody::paced(steps, end, None, flight);
+        if let MockBody::Paced(p) = &mut body {
+            p.stamp = self.knobs.stamp;
+        }
+        let mut r = Response::new(body);
         let h = r.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import orjson
+from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
 from switchyard._core import Inspected, preload_encodings
 from switchyard.config import Config
@@ -71,6 +72,14 @@ class Gateway:
         self.raw = Dispatcher(self.adapters, self.table, self.health, server.retry, want_usage=False)
         self.routing_only = {g.name for g in self.table.groups() if (g.cfg.mode or server.mode) == "routing-only"}
         self.counts_prompt = {g.name for g in self.table.groups() if any(d.context_window for d in g.deployments)}
+        # A group with one deployment and nothing to decide routes the same way every time.
+        self.static_legs = {
+            g.name: [Leg(g, list(g.deployments), g.cfg.strategy, [])]
+            for g in self.table.groups()
+            if len(g.deployments) == 1
+            and not (g.wildcard or g.cfg.tiers or g.cfg.fallbacks)
+            and g.name not in self.counts_prompt
+        }
         if self.limits.counts_tokens or any(not a.stream_usage for a in self.adapters.values()):
             preload_encodings()  # ~130 ms once, here, rather than inside the first request that counts
         self.max_body = server.max_body_bytes
@@ -123,17 +132,7 @@ class Gateway:
             admission = await self.limits.admit(caller, group.name, body, info.max_tokens)
             billed = 0  # until an upstream answers, nothing was used
             prompt = await prompt_tokens(body) if group.name in self.counts_prompt else 0
-            legs = plan(
-                self.table,
-                group,
-                rec.model,
-                info,
-                self.health,
-                time.monotonic(),
-                random.random(),
-                _ask(headers, info.user),
-                prompt,
-            )
+            legs = self.static_legs.get(group.name) or self._plan(headers, info, group, rec.model, prompt)
             dispatcher = self.full
             if spoken is not None:  # answering in the caller's dialect: the adapters as it sees them
                 dispatcher = Dispatcher(
@@ -177,6 +176,9 @@ class Gateway:
         except asyncio.CancelledError:  # the caller went away: 499, as nginx logs it
             self._record(rec, 499, None, start, "client_closed")
             raise
+        except ProtocolClosed:  # the caller went away while we wrote to it: nothing left to answer
+            self._record(rec, 499, None, start, "client_closed")
+            return
         finally:
             if admission is not None:
                 self.limits.settle(admission, billed)
@@ -186,17 +188,7 @@ class Gateway:
         self, headers: Any, proto: Any, rid: str, body: bytes, info: Inspected, group: Group, rec: _Rec, start: float
     ) -> str | None:
         """The short line: route, dispatch with failover, bytes relayed as they come (nothing parsed)."""
-        legs = plan(
-            self.table,
-            group,
-            rec.model or "",
-            info,
-            self.health,
-            time.monotonic(),
-            random.random(),
-            _ask(headers, info.user),
-            0,
-        )
+        legs = self.static_legs.get(group.name) or self._plan(headers, info, group, rec.model or "", 0)
         if info.stream:
             attempt_s = await self.raw.run(legs, body, info, _read_first, start)
             rec.deployment = attempt_s.deployment.name
@@ -213,6 +205,10 @@ class Gateway:
         await attempt_w.response.close()
         proto.response_bytes(200, [("content-type", ctype), *_out_headers(rid, [], attempt_w, legs)], attempt_w.opened)
         return None
+
+    def _plan(self, headers: Any, info: Inspected, group: Group, model: str, prompt: int) -> list[Leg]:
+        ask = _ask(headers, info.user)
+        return plan(self.table, group, model, info, self.health, time.monotonic(), random.random(), ask, prompt)
 
     def _record(self, rec: _Rec, status: int, usage: Usage | None, start: float, error: str | None) -> None:
         ms = (time.monotonic() - start) * 1000.0
