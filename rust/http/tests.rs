@@ -1,0 +1,1 @@
+//! Tests of the pure-Rust client against a local server.
