@@ -80,11 +80,6 @@ def test_caller_disconnect_cancels_the_upstream_stream(gateway: Gateway, mock: M
     assert mock.stats()["streams_completed"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pyreqwest 0.15 answers a cancelled send() with CancelledError but never aborts its spawned request "
-    "task, so an upstream still working on the response headers is not told (docs/architecture.md)",
-)
 def test_caller_disconnect_cancels_a_pending_non_streamed_request(gateway: Gateway, mock: MockProvider) -> None:
     mock.clear()
     body = {

@@ -158,20 +158,22 @@ impl Pending {
         }
     }
 
-    fn send(&self, py: Python<'_>, _value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (value, /))]
+    fn send(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let _ = value; // asyncio only ever sends None
         self.__next__(py)
     }
 
     /// The awaiting task was cancelled (or the exception is thrown in for another reason): abort the
     /// tokio task, then raise the exception where the task awaited.
-    #[pyo3(signature = (typ, val = None, _tb = None))]
+    #[pyo3(signature = (typ, val = None, tb = None, /))]
     fn throw(
         &self,
-        py: Python<'_>,
         typ: &Bound<'_, PyAny>,
         val: Option<&Bound<'_, PyAny>>,
-        _tb: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
+        let _ = tb;
         self.op.cancel();
         let exc = match val {
             Some(v) if v.is_instance_of::<PyBaseException>() => v.clone(),
@@ -179,7 +181,6 @@ impl Pending {
             Some(v) if !v.is_none() => typ.call1((v,))?,
             _ => typ.call0()?,
         };
-        let _ = py;
         Err(PyErr::from_value(exc))
     }
 

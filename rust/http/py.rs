@@ -22,7 +22,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::bridge::{self, Deliver, Pending};
-use super::client::{self, Client, Config, Deadlines, Error, ErrorKind, Head};
+use super::client::{self, After, Client, Config, Deadlines, Error, ErrorKind, Head};
 
 create_exception!(
     switchyard._core,
@@ -253,17 +253,25 @@ fn closed(msg: &'static str) -> Pending {
 }
 
 /// Runtime thread: a read finished; give the body back to the response (unless it was closed).
-fn finish(state: &Mutex<BodyState>, body: Body, r: &Result<Option<Bytes>, Error>) {
+fn finish(state: &Mutex<BodyState>, body: Body, after: After) {
     let mut st = lock(state);
     if let Phase::Reading(_) = st.phase {
-        st.phase = match r {
-            Ok(Some(_)) => {
+        st.phase = match after {
+            After::More => {
                 st.body = Some(body);
                 Phase::Open
             }
-            Ok(None) => Phase::Ended,
-            Err(e) => Phase::Failed(e.clone()),
+            After::End => Phase::Ended,
+            After::Failed(e) => Phase::Failed(e),
         };
+    }
+}
+
+fn after_of(r: &Result<Option<Bytes>, Error>) -> After {
+    match r {
+        Ok(Some(_)) => After::More,
+        Ok(None) => After::End,
+        Err(e) => After::Failed(e.clone()),
     }
 }
 
@@ -315,9 +323,13 @@ impl Response {
         let wait = self.deadlines();
         let p = bridge::spawn(&self.rt, async move {
             let r = wait
-                .run(async { client::next_chunk(&mut body).await.transpose() })
+                .run(async { Ok(client::next_chunks(&mut body).await) })
                 .await;
-            finish(&state, body, &r);
+            let (r, after) = match r {
+                Ok((r, after)) => (r.transpose(), after),
+                Err(e) => (Err(e.clone()), After::Failed(e)),
+            };
+            finish(&state, body, after);
             match r {
                 Ok(b) => chunk(b),
                 Err(e) => failed(e),
@@ -375,7 +387,7 @@ impl Response {
                     _ => break,
                 }
             }
-            finish(&state, body, &r);
+            finish(&state, body, after_of(&r));
             match r {
                 Ok(_) => bytes(buf),
                 Err(e) => failed(e),
