@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import openai
-import pytest
 from conftest import CLIENT_KEY, Gateway, mock_config
 from mock_server import MockProvider
 from openapi_schema import validate
