@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import json
 import os
 import re
@@ -21,7 +22,6 @@ from typing import Any
 import pytest
 import uvloop
 from mock_server import MockProvider
-
 from switchyard._core import (
     ConnectError,
     ConnectTimeout,
@@ -54,8 +54,8 @@ def url(mock: MockProvider) -> str:
     return mock.url + "/v1/chat/completions"
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
+async def until(predicate: Callable[[], bool], within: float = 2.0) -> bool:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if predicate():
             return True
@@ -109,7 +109,7 @@ async def test_paced_stream_arrives_event_by_event(client: HttpClient, mock: Moc
     # each content event is its own delivery, ~150 ms after the one before
     deliveries = [t for t, c in got if WORD.search(c)]
     assert len(deliveries) == 3, got
-    assert all(b - a > 0.1 for a, b in zip(deliveries, deliveries[1:], strict=False)), deliveries
+    assert all(b - a > 0.1 for a, b in itertools.pairwise(deliveries)), deliveries
 
 
 async def test_cancel_while_waiting_for_headers_closes_the_connection(client: HttpClient, mock: MockProvider) -> None:
@@ -189,7 +189,7 @@ async def test_connect_timeout() -> None:
         c = HttpClient(connect_timeout_s=0.3)
         t0 = time.monotonic()
         with pytest.raises((ConnectTimeout, RequestTimeout)) as e:
-            await c.send("GET", "http://127.0.0.1:%d/" % lsn.getsockname()[1], [], b"", 2.0)
+            await c.send("GET", f"http://127.0.0.1:{lsn.getsockname()[1]}/", [], b"", 2.0)
         assert e.type is ConnectTimeout
         assert 0.25 < time.monotonic() - t0 < 1.5
 
