@@ -230,24 +230,48 @@ pub enum After {
 /// Runtime thread: the next chunk, joined with whatever else the connection has already received.
 ///
 /// hyper's body channel holds one frame, so after each frame the connection task must run before
-/// the next is there: one `yield_now` lets it, and the first poll that finds nothing ends the chunk
-/// (the end of the body, or an error after the data, is kept for the next read). Nothing is waited
-/// for beyond the first chunk, so a paced stream still arrives event by event, while a burst (the 11
+/// the next is there: one yield lets it, and the first poll that finds nothing ends the chunk (the
+/// end of the body, or an error after the data, is kept for the next read). Nothing is waited for
+/// beyond the first chunk, so a paced stream still arrives event by event, while a burst (the 11
 /// events of a mocked stream landing in one socket read) costs one hand-over to Python instead of 11.
 pub async fn next_chunks(body: &mut Body) -> (Option<Result<Bytes, Error>>, After) {
-    let first = match next_chunk(body).await {
-        None => return (None, After::End),
-        Some(Err(e)) => return (Some(Err(e.clone())), After::Failed(e)),
-        Some(Ok(b)) => b,
-    };
+    match next_chunk(body).await {
+        None => (None, After::End),
+        Some(Err(e)) => (Some(Err(e.clone())), After::Failed(e)),
+        Some(Ok(first)) => {
+            let (joined, after) = gather(body, Some(first)).await;
+            (joined.map(Ok), after)
+        }
+    }
+}
+
+/// Runtime thread, as the headers arrive: whatever body the connection received with them (None if
+/// nothing yet), handed over with the headers so that the first read needs no second trip.
+pub async fn prefetch(body: &mut Body) -> (Option<Bytes>, After) {
+    gather(body, None).await
+}
+
+/// `first` plus the frames the connection task can hand over without reading the socket again.
+async fn gather(body: &mut Body, first: Option<Bytes>) -> (Option<Bytes>, After) {
     let mut joined: Option<bytes::BytesMut> = None;
     let mut after = After::More;
-    while joined.as_ref().map_or(first.len(), |j| j.len()) < MERGE_LIMIT {
-        tokio::task::yield_now().await;
+    let size = |j: &Option<bytes::BytesMut>| {
+        j.as_ref()
+            .map_or(first.as_ref().map_or(0, Bytes::len), |j| j.len())
+    };
+    while size(&joined) < MERGE_LIMIT {
+        yield_once().await;
         match try_chunk(body) {
-            Poll::Ready(Some(Ok(b))) => joined
-                .get_or_insert_with(|| bytes::BytesMut::from(&first[..]))
-                .extend_from_slice(&b),
+            Poll::Ready(Some(Ok(b))) => match (&mut joined, &first) {
+                (Some(j), _) => j.extend_from_slice(&b),
+                (None, Some(f)) => {
+                    let mut j = bytes::BytesMut::with_capacity(f.len() + b.len());
+                    j.extend_from_slice(f);
+                    j.extend_from_slice(&b);
+                    joined = Some(j);
+                }
+                (None, None) => joined = Some(bytes::BytesMut::from(&b[..])),
+            },
             Poll::Ready(None) => {
                 after = After::End;
                 break;
@@ -259,7 +283,23 @@ pub async fn next_chunks(body: &mut Body) -> (Option<Result<Bytes, Error>>, Afte
             Poll::Pending => break,
         }
     }
-    (Some(Ok(joined.map_or(first, |j| j.freeze()))), after)
+    (joined.map(|j| j.freeze()).or(first), after)
+}
+
+/// Lets the runtime's other ready tasks (the connection task just woken by our read) run once.
+/// Not `tokio::task::yield_now`, which defers the wake-up past a poll of the I/O driver: a syscall.
+async fn yield_once() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// Deadlines of one wait: the request's total deadline and, if set, a read timeout from now.

@@ -159,8 +159,9 @@ impl PyHttpClient {
         };
         Ok(bridge::spawn(self.client.runtime(), async move {
             match wait.run(fut).await {
-                Ok(head) => {
-                    let resp = Response::new(head, total, idle, rt);
+                Ok(mut head) => {
+                    let (early, after) = client::prefetch(&mut head.body).await;
+                    let resp = Response::new(head, early, after, total, idle, rt);
                     Box::new(move |py: Python<'_>| Ok(Py::new(py, resp)?.into_any())) as Deliver
                 }
                 Err(e) => failed(e),
@@ -180,6 +181,8 @@ enum Phase {
 
 struct BodyState {
     body: Option<Body>,
+    /// Body bytes that came with the headers: the first read returns them.
+    early: Option<Bytes>,
     phase: Phase,
 }
 
@@ -196,14 +199,23 @@ pub struct Response {
 }
 
 impl Response {
-    fn new(head: Head, total: Instant, idle: Option<Duration>, rt: Handle) -> Self {
+    fn new(
+        head: Head,
+        early: Option<Bytes>,
+        after: After,
+        total: Instant,
+        idle: Option<Duration>,
+        rt: Handle,
+    ) -> Self {
+        let (body, phase) = match after {
+            After::More => (Some(head.body), Phase::Open),
+            After::End => (None, Phase::Ended),
+            After::Failed(e) => (None, Phase::Failed(e)),
+        };
         Response {
             status: head.status,
             headers: head.headers,
-            state: Arc::new(Mutex::new(BodyState {
-                body: Some(head.body),
-                phase: Phase::Open,
-            })),
+            state: Arc::new(Mutex::new(BodyState { body, early, phase })),
             total,
             idle,
             rt,
@@ -300,6 +312,9 @@ impl Response {
     /// Awaitable: the next body chunk as the socket delivered it, or None at the end.
     fn read_chunk(&self) -> Pending {
         let mut st = lock(&self.state);
+        if let Some(b) = st.early.take() {
+            return bridge::ready(chunk(Some(b)));
+        }
         let mut body = match self.take_body(&mut st) {
             Ok(b) => b,
             Err(p) => return p,
@@ -343,17 +358,16 @@ impl Response {
     /// longer than `limit` means "too large"; the connection is then not reused).
     fn read_all(&self, limit: usize) -> Pending {
         let mut st = lock(&self.state);
-        if let Phase::Ended = st.phase {
-            return bridge::ready(bytes(Vec::new()));
+        let mut buf = st.early.take().map_or_else(Vec::new, Vec::from);
+        if matches!(st.phase, Phase::Ended)
+            || (buf.len() > limit && matches!(st.phase, Phase::Open))
+        {
+            return bridge::ready(bytes(buf));
         }
         let mut body = match self.take_body(&mut st) {
             Ok(b) => b,
-            Err(p) => {
-                drop(st);
-                return p;
-            }
+            Err(p) => return p,
         };
-        let mut buf = Vec::new();
         loop {
             match client::try_chunk(&mut body) {
                 Poll::Ready(Some(Ok(b))) => {
@@ -402,6 +416,7 @@ impl Response {
     fn close(&self) {
         let mut st = lock(&self.state);
         let body = st.body.take();
+        st.early = None;
         if let Phase::Reading(Some(h)) = std::mem::replace(&mut st.phase, Phase::Closed) {
             h.abort();
         }
