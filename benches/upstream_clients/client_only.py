@@ -133,8 +133,8 @@ def main() -> None:
         cpu = statistics.median(c for _, c in runs)
         rps = statistics.median(r for r, _ in runs)
         spread = ", ".join(f"{c:.1f}" for _, c in runs)
-        print(f"| {name} | {mode} | {rps:,.0f} | {cpu:.1f} | {spread} | {cpu / base[mode]:.2f}× |")
-    print(f"\npyreqwest {version('pyreqwest')}, uvloop {version('uvloop')}, python {sys.version.split()[0]}, ")
+        print(f"| {name} | {mode} | {rps:,.0f} | {cpu:.1f} | {spread} | {cpu / base[mode]:.2f}x |")
+    print(f"\npyreqwest {version('pyreqwest')}, uvloop {version('uvloop')}, python {sys.version.split()[0]}")
 
 
 if __name__ == "__main__":
