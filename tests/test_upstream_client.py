@@ -230,6 +230,11 @@ async def test_total_timeout_covers_headers_and_body(client: HttpClient, mock: M
         await read_stream(resp)
 
 
+async def test_huge_timeouts_mean_no_timeout(client: HttpClient, mock: MockProvider) -> None:
+    resp = await client.send("POST", url(mock), JSON, chat(stream=True), 1e19, 1e19, 1e19)
+    assert (await read_stream(resp))[-1][1].endswith(b"data: [DONE]\n\n")
+
+
 async def test_cut_stream_is_an_error_after_the_data(client: HttpClient, mock: MockProvider) -> None:
     resp = await client.send("POST", url(mock), JSON, chat(stream=True, chunks=6, drop_after=2), 10.0)
     got = b""

@@ -316,8 +316,8 @@ impl Deadlines {
         fut: impl std::future::Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let now = Instant::now();
-        let (until, kind) = match self.read {
-            Some(r) if now + r < self.total => (now + r, ErrorKind::ReadTimeout),
+        let (until, kind) = match self.read.and_then(|r| now.checked_add(r)) {
+            Some(t) if t < self.total => (t, ErrorKind::ReadTimeout),
             _ => (self.total, ErrorKind::RequestTimeout),
         };
         match tokio::time::timeout_at(until, fut).await {

@@ -90,6 +90,9 @@ fn seconds(what: &str, s: f64) -> PyResult<Duration> {
     })
 }
 
+/// A deadline past any real request (a total timeout too large for `Instant`).
+const FAR: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -132,7 +135,9 @@ impl PyHttpClient {
                 "this HttpClient was built in another process (before a fork): build it in the worker",
             ));
         }
-        let total = Instant::now() + seconds("total_timeout_s", total_timeout_s)?;
+        let now = Instant::now();
+        let total = seconds("total_timeout_s", total_timeout_s)
+            .map(|d| now.checked_add(d).unwrap_or(now + FAR))?;
         let first_byte = first_byte_timeout_s
             .map(|s| seconds("first_byte_timeout_s", s))
             .transpose()?;
