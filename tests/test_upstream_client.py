@@ -109,7 +109,7 @@ async def test_paced_stream_arrives_event_by_event(client: HttpClient, mock: Moc
     # each content event is its own delivery, ~150 ms after the one before
     deliveries = [t for t, c in got if WORD.search(c)]
     assert len(deliveries) == 3, got
-    assert all(b - a > 0.1 for a, b in itertools.pairwise(deliveries)), deliveries
+    assert all(b - a > 0.05 for a, b in itertools.pairwise(deliveries)), deliveries
 
 
 async def test_cancel_while_waiting_for_headers_closes_the_connection(client: HttpClient, mock: MockProvider) -> None:
@@ -117,7 +117,7 @@ async def test_cancel_while_waiting_for_headers_closes_the_connection(client: Ht
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.3):
             await client.send("POST", url(mock), JSON, chat(latency_ms=3000), 10.0)
-    assert await until(lambda: mock.stats()["cancelled"] == 1, 1.0), mock.stats()
+    assert await until(lambda: mock.stats()["cancelled"] == 1, 3.0), mock.stats()
     assert mock.stats()["in_flight"] == 0
 
 
@@ -128,7 +128,7 @@ async def test_cancel_a_task_waiting_for_headers(client: HttpClient, mock: MockP
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await until(lambda: mock.stats()["cancelled"] == 1, 1.0), mock.stats()
+    assert await until(lambda: mock.stats()["cancelled"] == 1, 3.0), mock.stats()
 
 
 async def test_cancel_mid_body_closes_the_connection(client: HttpClient, mock: MockProvider) -> None:
@@ -140,7 +140,7 @@ async def test_cancel_mid_body_closes_the_connection(client: HttpClient, mock: M
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.2):
             await resp.read_chunk()
-    assert await until(lambda: mock.stats()["cancelled"] == 1, 1.0), mock.stats()
+    assert await until(lambda: mock.stats()["cancelled"] == 1, 3.0), mock.stats()
     with pytest.raises(HttpError, match="cancelled"):
         await resp.read_chunk()
 
@@ -159,15 +159,15 @@ async def test_closing_or_dropping_a_response_mid_body_closes_the_connection(
     else:
         del resp
         gc.collect()
-    assert await until(lambda: mock.stats()["cancelled"] == 1, 1.0), mock.stats()
+    assert await until(lambda: mock.stats()["cancelled"] == 1, 3.0), mock.stats()
 
 
 async def test_dropping_an_unawaited_send_cancels_it(client: HttpClient, mock: MockProvider) -> None:
     mock.clear()
     pending = client.send("POST", url(mock), JSON, chat(hang=True), 10.0)
-    await until(lambda: mock.stats()["in_flight"] == 1, 1.0)
+    await until(lambda: mock.stats()["in_flight"] == 1, 3.0)
     del pending
-    assert await until(lambda: mock.stats()["cancelled"] == 1, 1.0), mock.stats()
+    assert await until(lambda: mock.stats()["cancelled"] == 1, 3.0), mock.stats()
 
 
 async def test_connection_refused_is_a_connect_error(client: HttpClient) -> None:
@@ -191,7 +191,7 @@ async def test_connect_timeout() -> None:
         with pytest.raises((ConnectTimeout, RequestTimeout)) as e:
             await c.send("GET", f"http://127.0.0.1:{lsn.getsockname()[1]}/", [], b"", 2.0)
         assert e.type is ConnectTimeout
-        assert 0.25 < time.monotonic() - t0 < 1.5
+        assert 0.25 < time.monotonic() - t0 < 3.0
 
 
 async def test_tls_is_spoken_on_https(client: HttpClient, mock: MockProvider) -> None:
@@ -204,7 +204,7 @@ async def test_first_byte_timeout(client: HttpClient, mock: MockProvider) -> Non
     mock.clear()
     with pytest.raises(ReadTimeout):
         await client.send("POST", url(mock), JSON, chat(latency_ms=2000), 10.0, first_byte_timeout_s=0.2)
-    assert await until(lambda: mock.stats()["cancelled"] == 1, 1.0), mock.stats()
+    assert await until(lambda: mock.stats()["cancelled"] == 1, 3.0), mock.stats()
 
 
 async def test_idle_timeout_between_chunks(client: HttpClient, mock: MockProvider) -> None:
@@ -217,7 +217,7 @@ async def test_idle_timeout_between_chunks(client: HttpClient, mock: MockProvide
     with pytest.raises(ReadTimeout):
         while True:  # the first content event comes 2 s after the role delta
             assert await resp.read_chunk() is not None
-    assert await until(lambda: mock.stats()["cancelled"] == 1, 1.0), mock.stats()
+    assert await until(lambda: mock.stats()["cancelled"] == 1, 3.0), mock.stats()
     with pytest.raises(ReadTimeout):  # the failure sticks
         await resp.read_chunk()
 
