@@ -2,6 +2,7 @@
 //! concern is a pure-Rust core with a thin pyo3 skin in its own module.
 use pyo3::prelude::*;
 
+pub mod http;
 pub mod inspect;
 pub mod limits;
 pub mod sse;
@@ -13,5 +14,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     inspect::register(m)?;
     tokens::register(m)?;
     limits::register(m)?;
+    http::register(m)?;
     Ok(())
 }

@@ -22,8 +22,10 @@ FAULTS: dict[str, dict[str, Any]] = {
     "-529": {"status": 529},
     "-400": {"status": 400},
     "-401": {"status": 401},
-    "-cut": {"drop_after": 2, "chunks": 6},
-    "-errevent": {"error_event_after": 2, "chunks": 6},
+    # Paced, so the fault comes after events the caller already has: a client that reads the whole burst
+    # at once would otherwise see the fault before the first event (an ordinary error status, not a cut).
+    "-cut": {"drop_after": 2, "chunks": 6, "interval_ms": 20},
+    "-errevent": {"error_event_after": 2, "chunks": 6, "interval_ms": 20},
     "-tools2": {"tool_calls": 2},
     "-think": {"thinking": True},
     "-cache": {"cache_read": 5, "cache_write": 7, "cache_write_1h": 3, "reasoning": 4},

@@ -143,6 +143,28 @@ def test_slow_first_byte_is_a_504(gateway: Gateway) -> None:
 
 
 def test_upstream_error_event_mid_stream_reaches_the_caller(gateway: Gateway) -> None:
+    # Paced, so the error event comes after the caller's response started: the upstream client hands over
+    # what arrived together in one chunk, and an error in the first chunk is a failed attempt (see
+    # test_error_event_that_arrives_with_the_first_events_is_a_failed_attempt).
+    got: list[str] = []
+    with pytest.raises(openai.APIError) as info:
+        for chunk in client(gateway).chat.completions.create(
+            model="gpt-mock",
+            messages=MESSAGES,
+            stream=True,
+            extra_body={"mock": {"error_event_after": 2, "interval_ms": 100}},
+        ):
+            if chunk.choices and chunk.choices[0].delta.content:
+                got.append(chunk.choices[0].delta.content)
+    assert len(got) == 2
+    assert "mock stream error" in str(info.value)
+
+
+def test_error_event_that_arrives_with_the_first_events_is_a_failed_attempt(gateway: Gateway) -> None:
+    # Unpaced, the mock's whole stream usually lands in one socket read and so in the first chunk the relay
+    # sees: nothing has reached the caller, so the error is an error status (and eligible for failover). When
+    # the first events come apart from the error, the stream starts and the error is its last event. Either
+    # way the caller learns of the error and never sees a clean end.
     got: list[str] = []
     with pytest.raises(openai.APIError) as info:
         for chunk in client(gateway).chat.completions.create(
@@ -150,5 +172,9 @@ def test_upstream_error_event_mid_stream_reaches_the_caller(gateway: Gateway) ->
         ):
             if chunk.choices and chunk.choices[0].delta.content:
                 got.append(chunk.choices[0].delta.content)
-    assert len(got) == 2
     assert "mock stream error" in str(info.value)
+    if isinstance(info.value, openai.APIStatusError):
+        assert info.value.status_code == 502
+        assert got == []
+    else:
+        assert len(got) <= 2

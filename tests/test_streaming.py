@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import openai
-import pytest
 from conftest import CLIENT_KEY, Gateway, mock_config
 from mock_server import MockProvider
 from openapi_schema import validate
@@ -95,14 +94,10 @@ def test_callers_leaving_fast_streams_are_499s_not_internal_errors(gateway: Gate
     time.sleep(0.5)
     assert "internal error" not in gateway.read_log()
     recent = gateway.admin_requests()["recent"][-30:]
-    assert all(x["status"] == 499 and x["error"] == "client_closed" for x in recent), recent[-3:]
+    # Streams the socket buffers took whole before the caller left are 200s; the rest are 499s.
+    assert all((x["status"], x["error"]) in ((200, None), (499, "client_closed")) for x in recent), recent[-3:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pyreqwest 0.15 answers a cancelled send() with CancelledError but never aborts its spawned request "
-    "task, so an upstream still working on the response headers is not told (docs/architecture.md)",
-)
 def test_caller_disconnect_cancels_a_pending_non_streamed_request(gateway: Gateway, mock: MockProvider) -> None:
     mock.clear()
     body = {

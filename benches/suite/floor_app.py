@@ -9,7 +9,7 @@ import os
 from floor_client import build_client
 
 URL = os.environ["UPSTREAM"] + "/v1/chat/completions"
-HDRS = {"content-type": "application/json"}
+HDRS = [("content-type", "application/json")]
 _client = None
 
 
@@ -18,14 +18,11 @@ async def app(scope, proto):  # type: ignore[no-untyped-def]
     if _client is None:
         _client = build_client()
     body = await proto()
-    req = _client.post(URL).headers(HDRS).body_bytes(body)
+    resp = await _client.send("POST", URL, HDRS, body, 60.0)
     if b'"stream":true' not in body:
-        resp = await req.build().send()
-        ctype = resp.get_header("content-type") or "application/json"
-        proto.response_bytes(resp.status, [("content-type", ctype)], bytes(await resp.bytes()))
+        ctype = resp.header("content-type") or "application/json"
+        proto.response_bytes(resp.status, [("content-type", ctype)], await resp.read_all(1 << 26))
         return
-    async with req.streamed_read_buffer_limit(0).build_streamed() as resp:
-        out = proto.response_stream(resp.status, [("content-type", "text/event-stream")])
-        reader = resp.body_reader
-        while (chunk := await reader.read_chunk()) is not None:
-            await out.send_bytes(bytes(chunk))
+    out = proto.response_stream(resp.status, [("content-type", "text/event-stream")])
+    while (chunk := await resp.read_chunk()) is not None:
+        await out.send_bytes(chunk)

@@ -93,7 +93,7 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out: dict[str, str] = {"python": sys.version.split()[0]}
-    for pkg in ("switchyard", "granian", "pyreqwest", "uvloop"):
+    for pkg in ("switchyard", "granian", "uvloop"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

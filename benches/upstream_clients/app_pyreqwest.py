@@ -6,6 +6,9 @@ from pyreqwest.client import ClientBuilder
 
 URL = os.environ["UPSTREAM"] + "/v1/chat/completions"
 HDRS = {"content-type": "application/json"}
+# PYREQWEST_READ_AHEAD=0: hand over each chunk as it arrives, as the gateway did for streams
+# (pyreqwest's default reads up to 64 KiB ahead before returning, bunching a paced stream).
+READ_AHEAD = os.environ.get("PYREQWEST_READ_AHEAD")
 _client = None
 
 
@@ -20,6 +23,8 @@ async def app(scope, proto):
         ctype = resp.get_header("content-type") or "application/json"
         proto.response_bytes(resp.status, [("content-type", ctype)], bytes(await resp.bytes()))
         return
+    if READ_AHEAD is not None:
+        req = req.streamed_read_buffer_limit(int(READ_AHEAD))
     async with req.build_streamed() as resp:
         ctype = resp.get_header("content-type") or "text/event-stream"
         out = proto.response_stream(resp.status, [("content-type", ctype)])

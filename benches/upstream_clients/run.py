@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -40,7 +40,9 @@ BODY = (
     '{"role":"user","content":"Say hello to the benchmark in one short line, please."}],"max_tokens":32'
 )
 TARGETS = {  # row name -> (app module, extra env)
+    "_core.HttpClient": ("app_core", {}),
     "pyreqwest": ("app_pyreqwest", {}),
+    "pyreqwest (no read-ahead)": ("app_pyreqwest", {"PYREQWEST_READ_AHEAD": "0"}),
     "aiohttp": ("app_aiohttp", {}),
     "httpx": ("app_httpx", {}),
     "httpx (default pool limits)": ("app_httpx", {"HTTPX_LIMITS": "default"}),
@@ -231,6 +233,13 @@ def measure_best(url, script, args, wrk_cpus, proxy_pids, mock_pids) -> dict[str
     return best
 
 
+def _version(dist: str) -> str:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=10, help="seconds per measured wrk run")
@@ -273,7 +282,7 @@ def main() -> None:
             port = free_port()
             cmd = ["granian", "--interface", "rsgi", "--loop", "uvloop", "--workers", "1"]
             cmd += ["--host", "127.0.0.1", "--port", str(port), f"{module}:app"]
-            log = tmp / f"{name.split()[0]}{'-default' if env else ''}.log"
+            log = tmp / (re.sub(r"\W+", "-", name).strip("-") + ".log")
             proc = spawn(cmd, log, proxy_cpus, {"UPSTREAM": upstream, **env})
             url = f"http://127.0.0.1:{port}/v1/chat/completions"
             out = wait_http(url, (BODY + "}").encode(), 20)
@@ -296,11 +305,12 @@ def main() -> None:
             stop(proc)
 
     env = {
-        "granian": version("granian"),
-        "pyreqwest": version("pyreqwest"),
-        "aiohttp": version("aiohttp"),
-        "httpx": version("httpx"),
-        "uvloop": version("uvloop"),
+        "granian": _version("granian"),
+        "switchyard": _version("switchyard"),
+        "pyreqwest": _version("pyreqwest"),
+        "aiohttp": _version("aiohttp"),
+        "httpx": _version("httpx"),
+        "uvloop": _version("uvloop"),
         "python": platform.python_version(),
         "kernel": platform.release(),
         "cpus": os.cpu_count(),

@@ -1,20 +1,30 @@
 """Type stub for the Rust extension `switchyard._core` (the contract; checked by mypy.stubtest in CI)."""
 
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from types import TracebackType
-from typing import Final, Literal, final
+from typing import Any, Final, Generic, Literal, TypeVar, final
+
+_T = TypeVar("_T")
 
 __all__ = [
     "REASONING_MARKERS",
     "ChatStreamTap",
     "Concurrency",
+    "ConnectError",
+    "ConnectTimeout",
     "Decision",
+    "HttpClient",
+    "HttpError",
     "InspectError",
     "Inspected",
     "Limit",
     "LimitState",
     "Limiter",
+    "Pending",
     "Permit",
+    "ReadTimeout",
+    "RequestTimeout",
+    "Response",
     "SseEvent",
     "SseParser",
     "count_chat",
@@ -424,3 +434,87 @@ class Concurrency:
         """Slots of `key` out now."""
     def __len__(self) -> int:
         """Keys with at least one slot out."""
+
+# --- http (rust/http/: client.rs and runtime.rs the pure-Rust core, bridge.rs the asyncio bridge, py.rs the skin) ---
+
+class HttpError(Exception):
+    """An upstream HTTP exchange failed: connection reset, malformed response, body cut short, response
+    closed. `str(err)` says what happened (never the URL). The subclasses below are the cases the gateway
+    maps differently."""
+
+class ConnectError(HttpError):
+    """The upstream could not be connected to (refused, unreachable, DNS or TLS failure)."""
+
+class ConnectTimeout(HttpError):
+    """No connection within the client's `connect_timeout_s`."""
+
+class RequestTimeout(HttpError):
+    """The request's `total_timeout_s` passed (waiting for headers or reading the body)."""
+
+class ReadTimeout(HttpError):
+    """Nothing arrived within `first_byte_timeout_s` (before the headers) or `idle_timeout_s` (between
+    body chunks)."""
+
+@final
+class Pending(Generic[_T]):
+    """The awaitable of one upstream operation; await it once, from a task of a running asyncio loop.
+
+    Cancelling the await (task cancelled, `asyncio.timeout`, the caller gone) aborts the Rust task doing
+    the work: a request waiting for its headers closes its connection, and so does a cancelled body read
+    (the response is then unusable). Dropping an un-awaited `Pending` does the same."""
+
+    def __await__(self) -> Generator[Any, None, _T]: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: object, /) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
+    def close(self) -> None: ...
+
+@final
+class HttpClient:
+    """A pooled upstream client: HTTP/1.1 keep-alive, and h2 where TLS ALPN offers it (rustls, bundled
+    webpki roots); TCP_NODELAY; no redirects, no decompression, no proxy from the environment.
+
+    Runs on the extension's tokio runtime, one thread per process started by the first client: build
+    clients in the process that uses them (a Granian worker), not before a fork (`send` raises
+    RuntimeError in a forked child). Thread-safe."""
+
+    def __new__(cls, connect_timeout_s: float = 10.0, pool_idle_timeout_s: float = 90.0) -> HttpClient: ...
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        total_timeout_s: float,
+        first_byte_timeout_s: float | None = None,
+        idle_timeout_s: float | None = None,
+    ) -> Pending[Response]:
+        """Send a request; the awaitable resolves once the response headers are in (any status).
+
+        Raises ValueError at once for a bad method, URL (http/https only) or header; the awaitable raises
+        ConnectError, ConnectTimeout, ReadTimeout (no headers within `first_byte_timeout_s`),
+        RequestTimeout (`total_timeout_s`, which also bounds every read of the body) or HttpError.
+        `idle_timeout_s` bounds each later body read."""
+
+@final
+class Response:
+    """A response whose headers are in and whose body is unread. Read it by `read_chunk()` or
+    `read_all()`, one read at a time. A completely read body gives its connection back to the pool;
+    `close()`, or dropping the response, before the end closes the connection."""
+
+    @property
+    def status(self) -> int: ...
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (any case), or None."""
+    def headers(self) -> list[tuple[str, str]]:
+        """Every header as (lowercase name, value), in the order received."""
+    def read_chunk(self) -> Pending[bytes | None]:
+        """The next part of the body, or None at the end. Never waits for more than the first bytes:
+        what the connection already holds is joined into the chunk (at most ~64 KiB), so a paced stream
+        arrives event by event and a burst in one piece. Raises HttpError (cut), ReadTimeout (idle) or
+        RequestTimeout; RuntimeError if another read is in progress."""
+    def read_all(self, limit: int) -> Pending[bytes]:
+        """The rest of the body. Stops reading once it holds more than `limit` bytes and returns what it
+        has: a result longer than `limit` means too large (the connection is then not reused)."""
+    def close(self) -> None:
+        """Release the response now; an unfinished body (or a read in progress) closes the connection."""
