@@ -24,7 +24,7 @@ from switchyard.pipeline.admit import Admission, Limits, NoLimits, build_limits
 from switchyard.pipeline.auth import KeyAuth, build_auth
 from switchyard.pipeline.count import count_usage, prompt_tokens
 from switchyard.pipeline.dispatch import Attempt, Dispatcher
-from switchyard.pipeline.ingress import read_body
+from switchyard.pipeline.ingress import Reading, read_body
 from switchyard.pipeline.inspect import inspect_chat
 from switchyard.pipeline.respond import first_chunk, first_event, relay_raw, relay_stream, send_whole
 from switchyard.providers.base import Adapter, build_adapter
@@ -97,7 +97,7 @@ class Gateway:
             data.append({"id": name, "object": "model", "created": 0, "owned_by": "switchyard", "switchyard": info})
         return orjson.dumps({"object": "list", "data": data})
 
-    async def chat(self, headers: Any, proto: Any, request_id: str) -> None:
+    async def chat(self, headers: Any, proto: Any, request_id: str, flight: Reading) -> None:
         """Serve one `POST /v1/chat/completions`. A GatewayError escaping means nothing was sent yet."""
         start = time.monotonic()
         rec = _Rec(request_id)
@@ -108,7 +108,7 @@ class Gateway:
         try:
             caller = self.auth.check(headers)
             rec.principal = caller.name
-            body = await read_body(headers, proto, self.max_body, self.body_timeout)
+            body = await read_body(headers, proto, self.max_body, self.body_timeout, flight)
             info, rec.model = inspect_chat(body)
             rec.stream = stream = info.stream
             group = self.table.resolve(rec.model)
