@@ -265,8 +265,17 @@ _NO_ASK = Ask()
 def _out_headers(
     rid: str, limit_headers: list[tuple[str, str]], attempt: Attempt[Any], legs: list[Leg]
 ) -> list[tuple[str, str]]:
-    reason = next((leg.reason for leg in legs if leg.group is attempt.group), "fallback")
-    route = (
-        f"group={attempt.group.name}; deployment={attempt.deployment.name}; rule={reason}; attempts={attempt.attempts}"
-    )
-    return [("x-request-id", rid), ("x-switchyard-route", route), *limit_headers]
+    leg = legs[0] if legs[0].group is attempt.group else next((x for x in legs if x.group is attempt.group), None)
+    key = (attempt.group.name, attempt.deployment.name, leg.reason if leg is not None else "fallback")
+    prefix = _ROUTES.get(key)
+    if prefix is None:
+        if len(_ROUTES) > 4096:  # reasons can carry per-request numbers: keep the cache bounded
+            _ROUTES.clear()
+        prefix = _ROUTES[key] = f"group={key[0]}; deployment={key[1]}; rule={key[2]}; attempts="
+    route = prefix + str(attempt.attempts)
+    if limit_headers:
+        return [("x-request-id", rid), ("x-switchyard-route", route), *limit_headers]
+    return [("x-request-id", rid), ("x-switchyard-route", route)]
+
+
+_ROUTES: dict[tuple[str, str, str], str] = {}

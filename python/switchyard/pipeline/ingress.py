@@ -62,6 +62,8 @@ async def _read_chunked(proto: Any, max_bytes: int) -> bytes:
 
 
 def _is_json(ctype: str) -> bool:
+    if ctype == "application/json":  # what nearly every client sends
+        return True
     mime = ctype.split(";", 1)[0].strip().lower()
     return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
 
