@@ -193,7 +193,18 @@ def switchyard_config(mock_url: str, routing_only: bool, overlay: Mapping[str, A
     }
     if routing_only:
         config["server"]["mode"] = "routing-only"
-    return merge(config, overlay or {})
+    return merge(config, _with_mock_url(overlay or {}, mock_url))
+
+
+def _with_mock_url(value: Any, mock_url: str) -> Any:
+    """An overlay with every "{mock_url}" in its strings replaced (a scenario cannot know the port)."""
+    if isinstance(value, str):
+        return value.replace("{mock_url}", mock_url)
+    if isinstance(value, Mapping):
+        return {k: _with_mock_url(v, mock_url) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_mock_url(v, mock_url) for v in value]
+    return value
 
 
 def merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:

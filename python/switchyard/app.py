@@ -7,6 +7,7 @@ named by SWITCHYARD_CONFIG (the embedded default when unset). Nothing else lives
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import logging
 import os
@@ -27,11 +28,13 @@ from switchyard.errors import (
     anthropic_error,
     error_body,
 )
+from switchyard.inflight import InFlight
 from switchyard.pipeline.count_tokens import count_message_tokens
 from switchyard.pipeline.dialect import AnthropicCaller
 from switchyard.pipeline.gateway import Gateway
 from switchyard.reload import CONFIG_ENV, Reloader
 
+GC_THRESHOLDS = (20_000, 50, 100)  # gen0 allocations, gen1 and gen2 collections (CPython: 700, 10, 10)
 JSON = ("content-type", "application/json")
 log = logging.getLogger("switchyard")
 
@@ -62,19 +65,28 @@ class App:
             "/admin/reload": {"POST": self._admin_reload},
         }
         self.reloader: Reloader | None = None
+        self.inflight = InFlight(30.0)
         self._watcher: asyncio.Task[None] | None = None
 
     # -- lifecycle (called by Granian in each worker) --
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         config = self._config or load_config(os.environ.get(CONFIG_ENV) or None)
         self.gateway = Gateway(config)
+        self.inflight.body_timeout_s = config.server.body_read_timeout_s
         self.reloader = Reloader(self._swap, config.server.watch_config)
         self._watcher = loop.create_task(self.reloader.watch())
+        # Everything built so far lives as long as the worker: keep it out of the collector's scans, and
+        # collect young objects less often (measured: full collections over the startup heap were the
+        # 30-40 ms p99 stalls at 64 connections).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
 
     def _swap(self, config: Config) -> None:
         """Install a gateway built from `config`; requests in flight keep the one they started with."""
         old = self.gateway
         self.gateway = Gateway(config, old.shared if old is not None else None)
+        self.inflight.body_timeout_s = config.server.body_read_timeout_s
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._watcher is not None:
@@ -125,23 +137,31 @@ class App:
             proto.response_bytes(status, [JSON, ("x-request-id", rid), *e.headers], body)
 
     async def _count_tokens(self, scope: Any, proto: Any, rid: str) -> None:
+        gateway = self._gateway()
+        flight = self.inflight.enter(proto)
         try:
-            await count_message_tokens(self._gateway(), scope.headers, proto, rid)
+            await count_message_tokens(gateway, scope.headers, proto, rid, flight)
         except GatewayError as e:
             status, body = anthropic_error(e)
             proto.response_bytes(status, [JSON, ("x-request-id", rid), *e.headers], body)
+        except asyncio.CancelledError:
+            if not flight.caller_left():
+                raise
+            flight.task.uncancel()  # the caller is gone and nothing is left to answer
+        finally:
+            self.inflight.leave(flight)
 
     async def _chat(self, scope: Any, proto: Any, rid: str, dialect: type[AnthropicCaller] | None = None) -> None:
         gateway = self._gateway()
-        watch = _DisconnectWatch(proto)
+        flight = self.inflight.enter(proto)
         try:
-            await gateway.chat(scope.headers, proto, rid, dialect)
+            await gateway.chat(scope.headers, proto, rid, flight, dialect)
         except asyncio.CancelledError:
-            if not watch.fired():
+            if not flight.caller_left():
                 raise  # cancelled for another reason (shutdown): let it propagate
-            watch.task.uncancel()  # our own cancel: the caller is gone and nothing is left to answer
+            flight.task.uncancel()  # our own cancel: the caller is gone and nothing is left to answer
         finally:
-            watch.stop()
+            self.inflight.leave(flight)
 
     async def _models(self, scope: Any, proto: Any, rid: str) -> None:
         gateway = self._gateway()
@@ -198,38 +218,6 @@ class App:
             }
         )
         proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
-
-
-class _DisconnectWatch:
-    """Cancels the request's task when the caller goes away. Armed only after `ARM_S`: most requests are
-    done by then, and a timer costs a fraction of the watcher task it saves (measured: one task per
-    request was ~10 % of a routing-only request's CPU). A caller leaving earlier is noticed at `ARM_S`."""
-
-    ARM_S = 0.05
-    __slots__ = ("_timer", "_watcher", "proto", "task")
-
-    def __init__(self, proto: Any) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self.task = task
-        self.proto = proto
-        self._watcher: asyncio.Future[None] | None = None
-        self._timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(self.ARM_S, self._arm)
-
-    def _arm(self) -> None:
-        self._timer = None
-        watcher = self._watcher = asyncio.ensure_future(self.proto.client_disconnect())
-        watcher.add_done_callback(lambda w: None if w.cancelled() else self.task.cancel())
-
-    def fired(self) -> bool:
-        w = self._watcher
-        return w is not None and w.done() and not w.cancelled()
-
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        if self._watcher is not None:
-            self._watcher.cancel()
 
 
 app = App()

@@ -10,6 +10,7 @@ mapping of transport failures to gateway errors. Must not: know any provider's w
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import msgspec
@@ -47,6 +48,15 @@ class UpstreamResponse(Protocol):
 
     def header(self, name: str) -> str | None: ...
     async def read_chunk(self) -> bytes | None: ...
+    def reader(self) -> Callable[[], Awaitable[bytes | None]]:
+        """`read_chunk` without the error mapping, for relay loops: one coroutine less per chunk (measured:
+        ~1 µs a chunk, a third of a 50-event stream's overhead). Map what it raises with `error_of`."""
+        ...
+
+    def error_of(self, e: Exception) -> GatewayError | None:
+        """The gateway error for what `reader()`'s awaitable raised; None: not a transport error."""
+        ...
+
     async def read_all(self, limit: int) -> bytes: ...
     async def close(self) -> None: ...
 
@@ -78,6 +88,12 @@ class HttpResponse:
             return await self._resp.read_chunk()
         except HttpError as e:
             raise self._error(e) from None
+
+    def reader(self) -> Callable[[], Awaitable[bytes | None]]:
+        return self._resp.read_chunk
+
+    def error_of(self, e: Exception) -> GatewayError | None:
+        return self._error(e) if isinstance(e, HttpError) else None
 
     async def read_all(self, limit: int) -> bytes:
         """The whole body (up to `limit` bytes, for error bodies and non-streamed answers)."""

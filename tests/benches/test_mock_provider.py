@@ -287,6 +287,17 @@ def test_status_and_retry_after(mock: MockProvider, status: int, etype: str, cod
     assert got == status and headers["retry-after"] is None
 
 
+def test_error_code_knob(mock: MockProvider) -> None:
+    got, _, out = chat(mock, mock={"status": 400, "error_code": "context_length_exceeded"})
+    assert got == 400 and out["error"]["code"] == "context_length_exceeded"
+
+
+def test_fail_pct_fails_that_share_evenly(mock: MockProvider) -> None:
+    statuses = [chat(mock, mock={"fail_pct": 20})[0] for _ in range(50)]
+    assert statuses.count(500) == 10
+    assert all(statuses[i : i + 5].count(500) == 1 for i in range(0, 50, 5))  # one in every five
+
+
 def test_drop_after_closes_mid_stream(mock: MockProvider) -> None:
     s = raw_request(mock, {"model": "m", "stream": True, "mock": {"drop_after": 2, "chunks": 5}})
     data = read_to_eof(s)  # returns only because the server closed the socket

@@ -19,6 +19,8 @@ pub struct Knobs {
     pub retry_after: Option<u64>,
     /// The `code` of the OpenAI error envelope sent with `status` (e.g. context_length_exceeded).
     pub error_code: Option<String>,
+    /// Answer this percentage of requests (spread evenly, by arrival) with a 500 instead.
+    pub fail_pct: u8,
     /// Close the TCP connection after N content chunks (non-stream: after half the body).
     pub drop_after: Option<u32>,
     /// Streams: send an error event after N content chunks, then end the stream.
@@ -52,6 +54,7 @@ pub const NAMES: &[&str] = &[
     "status",
     "retry_after",
     "error_code",
+    "fail_pct",
     "drop_after",
     "error_event_after",
     "hang",
@@ -105,6 +108,13 @@ impl Knobs {
             }
             "retry_after" => self.retry_after = Some(num(key, v)?),
             "error_code" => self.error_code = Some(v.to_owned()),
+            "fail_pct" => {
+                let p: u8 = num(key, v)?;
+                if p > 100 {
+                    return Err(format!("mock knob 'fail_pct': expected 0..=100, got {p}"));
+                }
+                self.fail_pct = p;
+            }
             "drop_after" => self.drop_after = Some(num(key, v)?),
             "error_event_after" => self.error_event_after = Some(num(key, v)?),
             "hang" => self.hang = boolean(key, v)?,

@@ -25,6 +25,8 @@ pub struct Recorder {
     pub cancelled: AtomicU64,
     pub in_flight: AtomicI64,
     pub ids: AtomicU64,
+    /// Requests that reached the knob gate with `fail_pct` set (drives its even spread).
+    pub gated: AtomicU64,
 }
 
 impl Recorder {
@@ -38,6 +40,7 @@ impl Recorder {
             cancelled: AtomicU64::new(0),
             in_flight: AtomicI64::new(0),
             ids: AtomicU64::new(0),
+            gated: AtomicU64::new(0),
         }
     }
 

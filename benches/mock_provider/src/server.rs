@@ -45,6 +45,17 @@ impl Ctx {
         if self.knobs.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.knobs.latency_ms)).await;
         }
+        if self.knobs.fail_pct > 0 {
+            // Evenly spread by arrival: request n fails when the running share of failures is behind.
+            let n = self
+                .rec
+                .gated
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let pct = u64::from(self.knobs.fail_pct);
+            if (n + 1) * pct / 100 > n * pct / 100 {
+                return Some(error(500, "mock error (fail_pct)"));
+            }
+        }
         if self.knobs.status >= 400 {
             let mut r = match &self.knobs.error_code {
                 Some(code) => crate::openai::error_with_code(self.knobs.status, "mock error", code),

@@ -20,17 +20,18 @@ from switchyard.providers.anthropic import Anthropic
 
 if TYPE_CHECKING:
     from switchyard.pipeline.gateway import Gateway
+    from switchyard.pipeline.ingress import Reading
 
 JSON_HEADERS = [("content-type", "application/json")]
 ANSWER_LIMIT = 1024 * 1024
 
 
-async def count_message_tokens(gw: Gateway, headers: Any, proto: Any, request_id: str) -> None:
+async def count_message_tokens(gw: Gateway, headers: Any, proto: Any, request_id: str, flight: Reading) -> None:
     """Answer one count_tokens request; a GatewayError escaping means nothing was sent yet."""
     from switchyard.dialects.anthropic.request import to_openai
 
     gw.auth.check(headers)
-    raw = await read_body(headers, proto, gw.max_body, gw.body_timeout)
+    raw = await read_body(headers, proto, gw.max_body, gw.body_timeout, flight)
     body, req = to_openai(raw, counting=True)
     model = str(req["model"])
     group = gw.table.resolve(model)

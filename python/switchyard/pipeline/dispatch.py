@@ -95,7 +95,7 @@ class Dispatcher:
             attempts += 1
             tries[name] = tries.get(name, 0) + 1
             try:
-                return await self._attempt(group, dep, body, info, opener, attempts)
+                return await self._attempt(group, dep, body, info, opener, attempts, len(queue) > 1)
             except _Retry as r:
                 last = r.error
                 if r.retry_after is not None:
@@ -122,7 +122,7 @@ class Dispatcher:
         return queue[i % n]  # everything is cooling: try anyway rather than refuse
 
     async def _attempt(
-        self, group: Group, dep: Deployment, body: bytes, info: Inspected, opener: Opener[T], attempts: int
+        self, group: Group, dep: Deployment, body: bytes, info: Inspected, opener: Opener[T], attempts: int, quota: bool
     ) -> Attempt[T]:
         adapter = self.adapters[dep.provider]
         req, strip = adapter.build(body, info, dep.model, self.want_usage)
@@ -139,12 +139,11 @@ class Dispatcher:
                 health.failed(dep.name, time.monotonic())
                 verdict = True
                 raise _Retry(e, None) from None
-            health.note_quota(
-                dep.name,
-                resp.header("x-ratelimit-remaining-requests"),
-                resp.header("x-ratelimit-reset-requests"),
-                time.monotonic(),
-            )
+            if quota:  # only worth reading when there is another candidate to prefer
+                remaining = resp.header("x-ratelimit-remaining-requests")
+                if remaining is not None:
+                    reset = resp.header("x-ratelimit-reset-requests")
+                    health.note_quota(dep.name, remaining, reset, time.monotonic())
             if 200 <= resp.status < 300:
                 try:
                     opened = await opener(resp, strip, adapter)

@@ -25,7 +25,7 @@ from switchyard.pipeline.auth import KeyAuth, build_auth
 from switchyard.pipeline.count import count_usage, prompt_tokens
 from switchyard.pipeline.dialect import AnthropicCaller
 from switchyard.pipeline.dispatch import Attempt, Dispatcher
-from switchyard.pipeline.ingress import read_body
+from switchyard.pipeline.ingress import Reading, read_body
 from switchyard.pipeline.inspect import inspect_chat
 from switchyard.pipeline.respond import first_chunk, first_event, relay_raw, relay_stream, send_whole
 from switchyard.providers.base import Adapter, StreamTap, build_adapter
@@ -99,7 +99,12 @@ class Gateway:
         return orjson.dumps({"object": "list", "data": data})
 
     async def chat(
-        self, headers: Any, proto: Any, request_id: str, dialect: type[AnthropicCaller] | None = None
+        self,
+        headers: Any,
+        proto: Any,
+        request_id: str,
+        flight: Reading,
+        dialect: type[AnthropicCaller] | None = None,
     ) -> None:
         """Serve one `POST /v1/chat/completions` (or, with a `dialect`, its own endpoint, e.g. Anthropic's
         `/v1/messages`). A GatewayError escaping means nothing was sent yet."""
@@ -112,7 +117,7 @@ class Gateway:
         try:
             caller = self.auth.check(headers)
             rec.principal = caller.name
-            body = await read_body(headers, proto, self.max_body, self.body_timeout)
+            body = await read_body(headers, proto, self.max_body, self.body_timeout, flight)
             spoken = None if dialect is None else dialect(body)
             if spoken is not None:  # another dialect: its request in canonical (OpenAI) form
                 body = spoken.body
@@ -282,8 +287,17 @@ _NO_ASK = Ask()
 def _out_headers(
     rid: str, limit_headers: list[tuple[str, str]], attempt: Attempt[Any], legs: list[Leg]
 ) -> list[tuple[str, str]]:
-    reason = next((leg.reason for leg in legs if leg.group is attempt.group), "fallback")
-    route = (
-        f"group={attempt.group.name}; deployment={attempt.deployment.name}; rule={reason}; attempts={attempt.attempts}"
-    )
-    return [("x-request-id", rid), ("x-switchyard-route", route), *limit_headers]
+    leg = legs[0] if legs[0].group is attempt.group else next((x for x in legs if x.group is attempt.group), None)
+    key = (attempt.group.name, attempt.deployment.name, leg.reason if leg is not None else "fallback")
+    prefix = _ROUTES.get(key)
+    if prefix is None:
+        if len(_ROUTES) > 4096:  # reasons can carry per-request numbers: keep the cache bounded
+            _ROUTES.clear()
+        prefix = _ROUTES[key] = f"group={key[0]}; deployment={key[1]}; rule={key[2]}; attempts="
+    route = prefix + str(attempt.attempts)
+    if limit_headers:
+        return [("x-request-id", rid), ("x-switchyard-route", route), *limit_headers]
+    return [("x-request-id", rid), ("x-switchyard-route", route)]
+
+
+_ROUTES: dict[tuple[str, str, str], str] = {}

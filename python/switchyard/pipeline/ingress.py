@@ -1,18 +1,28 @@
 """Ingress: read the caller's body within the size limit and the read deadline, check its media type.
 
-Granian never times out a slow body upload, so the deadline here is what stops one slow client from
-holding a connection for ever.
+Granian never times out a slow body upload, so a deadline is what stops one slow client from holding a
+connection for ever. The deadline is kept by the worker's in-flight sweeper (`switchyard.inflight`),
+which cancels a request still reading its body past it; this stage marks the read and turns that
+cancellation into a 408.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
 from switchyard.errors import InvalidRequest, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 
 
-async def read_body(headers: Any, proto: Any, max_bytes: int, timeout_s: float) -> bytes:
+class Reading(Protocol):
+    """The request's in-flight record, as ingress sees it (`switchyard.inflight.Request`)."""
+
+    reading: bool
+    timed_out: bool
+    task: asyncio.Task[Any]
+
+
+async def read_body(headers: Any, proto: Any, max_bytes: int, timeout_s: float, flight: Reading) -> bytes:
     """The whole request body, or a 413 / 415 / 408 / 400 error."""
     ctype = headers.get("content-type")
     if ctype is not None and not _is_json(ctype):
@@ -23,11 +33,16 @@ async def read_body(headers: Any, proto: Any, max_bytes: int, timeout_s: float) 
             raise InvalidRequest("Content-Length is not a number", param="content-length")
         if int(length) > max_bytes:
             raise _too_large(max_bytes)
+    flight.reading = True
     try:
-        async with asyncio.timeout(timeout_s):
-            body = await proto() if length is not None else await _read_chunked(proto, max_bytes)
-    except TimeoutError:
+        body = await proto() if length is not None else await _read_chunked(proto, max_bytes)
+    except asyncio.CancelledError:
+        if not flight.timed_out:
+            raise
+        flight.task.uncancel()
         raise RequestTimeout(f"request body not received within {timeout_s:g} s") from None
+    finally:
+        flight.reading = False
     if len(body) > max_bytes:
         raise _too_large(max_bytes)
     if not body:
@@ -47,6 +62,8 @@ async def _read_chunked(proto: Any, max_bytes: int) -> bytes:
 
 
 def _is_json(ctype: str) -> bool:
+    if ctype == "application/json":  # what nearly every client sends
+        return True
     mime = ctype.split(";", 1)[0].strip().lower()
     return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
 

@@ -88,11 +88,15 @@ async def relay_stream(
     transport = proto.response_stream(200, SSE_HEADERS + headers)
     await transport.send_bytes(first)
     complete = False
+    read, feed, send = resp.reader(), tap.feed, transport.send_bytes
     try:
-        while (chunk := await resp.read_chunk()) is not None:
-            out = tap.feed(chunk)
-            if out:
-                await transport.send_bytes(out)
+        try:
+            while (chunk := await read()) is not None:
+                out = feed(chunk)
+                if out:
+                    await send(out)
+        except Exception as e:
+            raise resp.error_of(e) or e from None
         rest = tap.finish()
         if rest:
             await transport.send_bytes(rest)
@@ -118,9 +122,13 @@ async def relay_raw(proto: Any, resp: UpstreamResponse, first: bytes, headers: l
     ctype = resp.header("content-type") or "text/event-stream"
     transport = proto.response_stream(200, [("content-type", ctype), *headers])
     await transport.send_bytes(first)
+    read, send = resp.reader(), transport.send_bytes
     try:
-        while (chunk := await resp.read_chunk()) is not None:
-            await transport.send_bytes(chunk)
+        try:
+            while (chunk := await read()) is not None:
+                await send(chunk)
+        except Exception as e:
+            raise resp.error_of(e) or e from None
     except GatewayError as e:
         await transport.send_bytes(b"\n\n" + sse_error_event(e))
         return False

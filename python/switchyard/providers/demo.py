@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Awaitable, Callable
 
 import orjson
 
 from switchyard.config import ProviderConfig, Timeouts
+from switchyard.errors import GatewayError
 from switchyard.providers.openai import OpenAICompatible
 from switchyard.upstream import UpstreamRequest, UpstreamResponse
 
@@ -88,6 +90,12 @@ class DemoResponse:
             return None
         self._next += 1
         return self._chunks[self._next - 1]
+
+    def reader(self) -> Callable[[], Awaitable[bytes | None]]:
+        return self.read_chunk
+
+    def error_of(self, e: Exception) -> GatewayError | None:
+        return None
 
     async def read_all(self, limit: int) -> bytes:
         rest = b"".join(self._chunks[self._next :])

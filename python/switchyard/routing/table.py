@@ -11,7 +11,7 @@ import msgspec
 from switchyard.config import DeploymentConfig, ModelConfig, Timeouts
 
 
-class Deployment(msgspec.Struct, frozen=True):
+class Deployment(msgspec.Struct):
     """A provider + an upstream model + a weight (the `*` model already resolved), its prices per 1M
     tokens, context window and timeouts override."""
 
@@ -21,15 +21,16 @@ class Deployment(msgspec.Struct, frozen=True):
     cost: float | None = None  # input + output USD per 1M tokens: the `cheapest` key
     context_window: int | None = None
     timeouts: Timeouts | None = None
+    name: str = ""  # "provider/model", filled in by __post_init__ (read on every attempt)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            self.name = f"{self.provider}/{self.model}"
 
     @classmethod
     def of(cls, d: DeploymentConfig) -> Deployment:
         cost = None if d.input_cost is None and d.output_cost is None else (d.input_cost or 0) + (d.output_cost or 0)
         return cls(d.provider, d.model, d.weight, cost, d.context_window, d.timeouts)
-
-    @property
-    def name(self) -> str:
-        return f"{self.provider}/{self.model}"
 
 
 class Group:
@@ -55,7 +56,7 @@ class Group:
             deps = [deps[i], *deps[:i], *deps[i + 1 :]]
         if self.wildcard:
             suffix = model[len(self.name) - 1 :]
-            deps = [msgspec.structs.replace(d, model=suffix) if d.model == "*" else d for d in deps]
+            deps = [msgspec.structs.replace(d, model=suffix, name="") if d.model == "*" else d for d in deps]
         return deps
 
 
