@@ -36,3 +36,25 @@ def test_health_follows_another_workers_breaker(tmp_path: Path) -> None:
     two.succeeded("d", 10.0)
     assert one.state("d", 131.5) == "healthy"  # closed by the other worker's probe
     assert Health(cfg).state("d", 101.0) == "healthy"  # without the shared file: its own view only
+
+
+def test_latency_is_shared_across_workers(tmp_path: Path) -> None:
+    path = str(tmp_path / "cooldowns")
+    create(path)
+    cfg = HealthConfig(failures=1)
+    one, two = Health(cfg, SharedCooldowns(path)), Health(cfg, SharedCooldowns(path))
+    assert two.ewma_ms("d") is None and two.p95_ms("d") is None
+    for ms in range(1, 33):  # every 16th sample also publishes the worker's p95
+        one.started("d")
+        one.succeeded("d", float(ms))
+    ewma = two.ewma_ms("d")
+    assert ewma is not None and 25 < ewma < 32  # seen by the other worker
+    assert two.p95_ms("d") == 31.0
+    two.started("d")
+    two.succeeded("d", 1000.0)  # the other worker's sample moves the same EWMA
+    after = one.ewma_ms("d")
+    assert after is not None and after > ewma + 150
+    one.started("d")
+    one.failed("d", 1.0)
+    assert two.state("d", 2.0) == "cooling"
+    assert two.ewma_ms("d") == after  # a cooldown write keeps the latency figures

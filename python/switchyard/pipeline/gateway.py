@@ -58,6 +58,8 @@ class Gateway:
         self.http = shared.http
         self.health = shared.health
         self.health.cfg = server.health
+        # Latency only orders a group with a choice to make; otherwise publishing samples is wasted work.
+        self.health.track_latency = any(len(m.deployments) > 1 or m.fallbacks for m in config.models.values())
         self.ledger = shared.ledger
         self.adapters: dict[str, Adapter] = {
             name: build_adapter(name, p, server.timeouts, self.http) for name, p in config.providers.items()

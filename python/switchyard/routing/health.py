@@ -61,6 +61,7 @@ class Health:
         self.cfg = cfg
         self.stats: dict[str, Stats] = {}
         self.shared = shared  # other workers' breakers: a cooldown one opens holds for all
+        self.track_latency = True  # publish latency samples (routing that reads latency needs them)
 
     def _sync(self, name: str, st: Stats) -> None:
         """Adopt a cooldown another worker opened (or closed) since this one last looked."""
@@ -93,10 +94,14 @@ class Health:
         return "cooling" if now < st.cooldown_until or st.probing else "half-open"
 
     def ewma_ms(self, name: str) -> float | None:
+        if self.shared is not None:
+            return self.shared.latency(name)[0]
         st = self.stats.get(name)
         return None if st is None else st.ewma_ms
 
     def p95_ms(self, name: str) -> float | None:
+        if self.shared is not None:
+            return self.shared.latency(name)[1]
         st = self.stats.get(name)
         return None if st is None else st.p95_ms()
 
@@ -134,6 +139,8 @@ class Health:
         st.probing = False
         st.samples.append(ttfb_ms)
         st.ewma_ms = ttfb_ms if st.ewma_ms is None else st.ewma_ms + EWMA_ALPHA * (ttfb_ms - st.ewma_ms)
+        if self.shared is not None and self.track_latency:
+            self.shared.add_sample(name, ttfb_ms, EWMA_ALPHA, st.p95_ms() if len(st.samples) % 16 == 0 else None)
 
     def failed(self, name: str, now: float) -> None:
         """The attempt failed in a way that says something about the deployment (not the request)."""
