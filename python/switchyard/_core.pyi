@@ -114,6 +114,9 @@ class ChatStreamTap:
     def pending(self) -> int:
         """The number of bytes held back (the incomplete trailing block so far)."""
     @property
+    def service_tier(self) -> str | None:
+        """The first string top-level `service_tier` any event carried (the tier the provider served on)."""
+    @property
     def text(self) -> str:
         """The generated text so far: every choice's delta `content`, `reasoning_content`, `refusal`, and
         tool-call function names and arguments, in arrival order; "" unless `collect_text`."""

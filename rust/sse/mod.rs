@@ -175,6 +175,11 @@ impl ChatStreamTap {
     fn text(&self) -> &str {
         self.0.text()
     }
+
+    #[getter]
+    fn service_tier(&self) -> Option<&str> {
+        self.0.service_tier()
+    }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -17,6 +17,7 @@ use super::parser::split_field;
 
 static USAGE_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
 static ERROR_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"error\""));
+static TIER_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"service_tier\""));
 
 /// Where the output of one [`Tap::feed`] is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,8 @@ struct Top<'a> {
     choices: Option<&'a RawValue>,
     #[serde(borrow, default)]
     error: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    service_tier: Option<&'a RawValue>,
 }
 
 /// A chunk as text collection reads it: the generated text of every choice's delta.
@@ -47,6 +50,8 @@ struct Chunk<'a> {
     error: Option<&'a RawValue>,
     #[serde(borrow, default)]
     choices: Option<Vec<Choice<'a>>>,
+    #[serde(borrow, default)]
+    service_tier: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -148,6 +153,7 @@ struct Seen {
     text: String,
     usage: Option<Vec<u8>>,
     error: Option<Vec<u8>>,
+    service_tier: Option<String>,
     done: bool,
     events: u64,
 }
@@ -163,7 +169,8 @@ impl Seen {
         }
         let want_usage = has_non_null_key(data, &USAGE_KEY);
         let want_error = self.error.is_none() && has_non_null_key(data, &ERROR_KEY);
-        let want_any = want_usage || want_error || self.collect_text;
+        let want_tier = self.service_tier.is_none() && has_non_null_key(data, &TIER_KEY);
+        let want_any = want_usage || want_error || want_tier || self.collect_text;
         if !want_any || skip_ws(data).first() != Some(&b'{') {
             return true;
         }
@@ -174,6 +181,7 @@ impl Seen {
         if self.collect_text {
             if let Ok(chunk) = serde_json::from_str::<Chunk<'_>>(data) {
                 chunk.collect(&mut self.text);
+                self.note_tier(chunk.service_tier);
                 return self.note(
                     data,
                     chunk.usage,
@@ -182,14 +190,22 @@ impl Seen {
                 );
             }
         }
-        if !(want_usage || want_error) {
+        if !(want_usage || want_error || want_tier) {
             return true;
         }
         let Ok(top) = serde_json::from_str::<Top<'_>>(data) else {
             return true; // Not JSON (or duplicate keys): pass it on untouched.
         };
         let empty = top.choices.map(is_empty_array);
+        self.note_tier(top.service_tier);
         self.note(data, top.usage, top.error, empty)
+    }
+
+    /// Records the first string `service_tier` (the tier the provider says it served the request on).
+    fn note_tier(&mut self, tier: Option<&RawValue>) {
+        if self.service_tier.is_none() {
+            self.service_tier = tier.and_then(|t| serde_json::from_str::<String>(t.get()).ok());
+        }
     }
 
     /// Records usage and the first error; returns whether to pass the event on.
@@ -408,6 +424,11 @@ impl Tap {
         self.seen.events
     }
 
+    /// The first string `service_tier` any event carried.
+    pub fn service_tier(&self) -> Option<&str> {
+        self.seen.service_tier.as_deref()
+    }
+
     /// The text generated so far (every choice's content, reasoning, refusal, tool names and
     /// arguments, in arrival order); empty unless made by [`Tap::with_text`].
     pub fn text(&self) -> &str {
@@ -463,6 +484,17 @@ mod tests {
             assert_eq!(tap.feed_to_vec(bad), bad, "passed on untouched");
             assert_eq!(tap.usage(), None);
         }
+    }
+
+    #[test]
+    fn records_the_service_tier() {
+        let s = "data: {\"choices\":[],\"service_tier\":7}\n\ndata: {\"service_tier\":\"de\\u0066ault\",\"choices\":[]}\n\ndata: {\"service_tier\":\"flex\"}\n\n";
+        for collect in [false, true] {
+            let mut tap = Tap::with_text(false, collect);
+            tap.feed_to_vec(s.as_bytes());
+            assert_eq!(tap.service_tier(), Some("default"), "collect={collect}");
+        }
+        assert_eq!(Tap::new(false).service_tier(), None);
     }
 
     #[test]

@@ -479,3 +479,18 @@ def test_large_feeds_release_the_gil_and_agree() -> None:
     parsed, _ = rust_parse([stream])
     assert parsed == rust_parse([stream[i : i + 4096] for i in range(0, len(stream), 4096)])[0]
     assert len(parsed) == len(ref.parse(stream).events)
+
+
+def test_tap_records_the_service_tier_for_the_usage_record() -> None:
+    from switchyard.pipeline.account import parse_usage
+
+    chunk = {"id": "c", "object": "chat.completion.chunk", "service_tier": "flex", "choices": [{"delta": {}}]}
+    usage = {"id": "c", "service_tier": "flex", "choices": [], "usage": {"prompt_tokens": 3, "total_tokens": 5}}
+    stream = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in (chunk, usage)) + b"data: [DONE]\n\n"
+    for collect in (False, True):
+        t = ChatStreamTap(True, collect_text=collect)
+        t.feed(stream)
+        assert t.service_tier == "flex"
+        u = parse_usage(t.usage, t.service_tier)
+        assert u is not None and u.service_tier == "flex" and u.prompt_tokens == 3
+    assert ChatStreamTap(False).service_tier is None

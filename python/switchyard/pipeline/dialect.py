@@ -124,7 +124,7 @@ class _Stacked:
 
     @property
     def usage(self) -> Usage | None:
-        return parse_usage(self.first.usage)
+        return parse_usage(self.first.usage, self.first.service_tier)
 
     @property
     def error(self) -> bytes | None:
@@ -137,3 +137,7 @@ class _Stacked:
     @property
     def text(self) -> str:
         return self.first.text
+
+    @property
+    def service_tier(self) -> str | None:
+        return self.first.service_tier

@@ -105,7 +105,8 @@ async def relay_stream(
             await transport.send_bytes(error_event(UpstreamError("upstream closed the stream before it finished")))
     except GatewayError as e:
         await transport.send_bytes(error_event(e))
-    return StreamResult(parse_usage(tap.usage) if tap.usage is not None else None, complete, tap.text)
+    usage = parse_usage(tap.usage, tap.service_tier) if tap.usage is not None else None
+    return StreamResult(usage, complete, tap.text)
 
 
 async def first_chunk(resp: UpstreamResponse) -> bytes:

@@ -50,6 +50,11 @@ class StreamTap(Protocol):
         """The generated text (for counting), when collected."""
         ...
 
+    @property
+    def service_tier(self) -> str | None:
+        """The tier the provider reported in the stream, where it is not already in a `Usage`."""
+        ...
+
 
 class Adapter(Protocol):
     """One configured provider: builds attempts for its upstream, maps its errors and answers."""

@@ -117,6 +117,7 @@ class StreamTranslator:
         self.error: bytes | None = None
         self.done = False
         self.text = ""
+        self.service_tier: str | None = None  # translators put the tier in their Usage
 
     @property
     def usage(self) -> Usage | None:

@@ -135,6 +135,7 @@ class StreamTranslator:
         self.error: bytes | None = None
         self.done = False
         self.text = ""
+        self.service_tier: str | None = None  # translators put the tier in their Usage
 
     def _chunk(self, delta: JsonObject, finish: str | None = None) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
