@@ -16,10 +16,20 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import orjson
 
 from switchyard.errors import InvalidRequest
 
 JsonObject = dict[str, Any]
+
+
+def json_object(data: str | bytes) -> JsonObject | None:
+    """An event's data (or any JSON text) as a JSON object; None if it is not JSON or not an object."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class Usage(msgspec.Struct, frozen=True):

@@ -20,7 +20,7 @@ from switchyard.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from switchyard.providers.presets import PRESETS
+from switchyard.providers.presets import PRESETS, upstream_headers
 from switchyard.providers.usage import openai_usage
 from switchyard.upstream import Transport, UpstreamRequest
 
@@ -37,12 +37,7 @@ class OpenAICompatible:
         self.timeouts = timeouts
         self.url = (cfg.base_url or preset.base_url).rstrip("/") + "/chat/completions"
         self.stream_usage = preset.stream_usage if cfg.stream_usage is None else cfg.stream_usage
-        headers = [("content-type", "application/json")]
-        if cfg.api_key:
-            auth = (cfg.auth_header or preset.auth_header).lower()
-            headers.append((auth, f"Bearer {cfg.api_key}" if auth == "authorization" else cfg.api_key))
-        headers.extend((k.lower(), v) for k, v in cfg.headers.items())
-        self.headers = headers
+        self.headers = upstream_headers(cfg)
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         add_usage = want_usage and info.stream and self.stream_usage and not info.include_usage

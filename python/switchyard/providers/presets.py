@@ -11,7 +11,12 @@ Each row's facts come from the vendor's API reference; `stream_usage` says wheth
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import msgspec
+
+if TYPE_CHECKING:  # config imports this module
+    from switchyard.config import ProviderConfig
 
 
 class Preset(msgspec.Struct, frozen=True):
@@ -51,3 +56,14 @@ PRESETS: dict[str, Preset] = {
     # Any other OpenAI-compatible server: base_url must be given in the config.
     "openai-compatible": Preset("", None, needs_key=False),
 }
+
+
+def upstream_headers(cfg: ProviderConfig, *fixed: tuple[str, str]) -> list[tuple[str, str]]:
+    """The headers every request to a provider carries: `fixed` ones, its key in the preset's (or the
+    config's) auth header (`Bearer` for `authorization`), then the config's extra headers."""
+    headers = [("content-type", "application/json"), *fixed]
+    if cfg.api_key:
+        auth = (cfg.auth_header or PRESETS[cfg.kind].auth_header).lower()
+        headers.append((auth, f"Bearer {cfg.api_key}" if auth == "authorization" else cfg.api_key))
+    headers.extend((k.lower(), v) for k, v in cfg.headers.items())
+    return headers

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from switchyard._core import SseParser
-from switchyard.canonical import JsonObject, Usage
+from switchyard.canonical import JsonObject, Usage, json_object
 from switchyard.errors import UpstreamError
 
 STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
@@ -122,11 +122,8 @@ class StreamTranslator:
             if ev.data.startswith("[DONE]"):
                 self._end(out)
                 continue
-            try:
-                data = orjson.loads(ev.data)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(data, dict):
+            data = json_object(ev.data)
+            if data is not None:
                 self._chunk(data, out)
         return b"".join(out)
 

@@ -21,7 +21,7 @@ from switchyard.errors import GatewayError
 from switchyard.providers import params
 from switchyard.providers.anthropic import native, request, response
 from switchyard.providers.openai import map_status
-from switchyard.providers.presets import PRESETS
+from switchyard.providers.presets import PRESETS, upstream_headers
 from switchyard.upstream import Transport, UpstreamRequest
 
 API_VERSION = "2023-06-01"  # the current (and only GA) `anthropic-version`
@@ -41,12 +41,7 @@ class Anthropic:
         self.base_url = (cfg.base_url or preset.base_url).rstrip("/")
         self.url = self.base_url + "/messages"
         self.default_max_tokens = cfg.default_max_tokens
-        headers = [("content-type", "application/json"), ("anthropic-version", cfg.api_version or API_VERSION)]
-        if cfg.api_key:
-            auth = (cfg.auth_header or preset.auth_header).lower()
-            headers.append((auth, f"Bearer {cfg.api_key}" if auth == "authorization" else cfg.api_key))
-        headers.extend((k.lower(), v) for k, v in cfg.headers.items())
-        self.headers = headers
+        self.headers = upstream_headers(cfg, ("anthropic-version", cfg.api_version or API_VERSION))
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         deployment = f"{self.name}/{model}"

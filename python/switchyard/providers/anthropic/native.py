@@ -9,7 +9,7 @@ from __future__ import annotations
 import orjson
 
 from switchyard._core import SseParser
-from switchyard.canonical import JsonObject, Usage
+from switchyard.canonical import JsonObject, Usage, json_object
 from switchyard.errors import UpstreamError
 from switchyard.providers.usage import anthropic_usage, merge_anthropic
 
@@ -40,11 +40,10 @@ class NativeTap:
 
     def feed(self, chunk: bytes) -> bytes:
         for ev in self._sse.feed(chunk):
-            try:
-                data = orjson.loads(ev.data)
-            except orjson.JSONDecodeError:
+            data = json_object(ev.data)
+            if data is None:
                 continue
-            kind = data.get("type") if isinstance(data, dict) else None
+            kind = data.get("type")
             if kind == "message_start":
                 self._raw = merge_anthropic(None, (data.get("message") or {}).get("usage"))
             elif kind == "message_delta":

@@ -22,7 +22,7 @@ from switchyard.errors import GatewayError
 from switchyard.providers import params
 from switchyard.providers.gemini import request, response
 from switchyard.providers.openai import map_status
-from switchyard.providers.presets import PRESETS
+from switchyard.providers.presets import PRESETS, upstream_headers
 from switchyard.upstream import Transport, UpstreamRequest
 
 
@@ -38,12 +38,7 @@ class Gemini:
         self.transport = transport
         self.timeouts = timeouts
         self.base_url = (cfg.base_url or preset.base_url).rstrip("/")
-        headers = [("content-type", "application/json")]
-        if cfg.api_key:
-            auth = (cfg.auth_header or preset.auth_header).lower()
-            headers.append((auth, f"Bearer {cfg.api_key}" if auth == "authorization" else cfg.api_key))
-        headers.extend((k.lower(), v) for k, v in cfg.headers.items())
-        self.headers = headers
+        self.headers = upstream_headers(cfg)
 
     def url(self, model: str, stream: bool) -> str:
         name = urllib.parse.quote(model, safe="")

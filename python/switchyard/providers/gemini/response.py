@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from switchyard._core import SseParser
-from switchyard.canonical import JsonObject, Usage
+from switchyard.canonical import JsonObject, Usage, json_object
 from switchyard.errors import UpstreamError
 from switchyard.providers.usage import gemini_usage
 
@@ -144,11 +144,8 @@ class StreamTranslator:
     def feed(self, chunk: bytes) -> bytes:
         out: list[bytes] = []
         for ev in self._sse.feed(chunk):
-            try:
-                data = orjson.loads(ev.data)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(data, dict):
+            data = json_object(ev.data)
+            if data is not None:
                 self._response(data, out)
         return b"".join(out)
 
