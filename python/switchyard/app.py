@@ -29,9 +29,11 @@ from switchyard.errors import (
     error_body,
 )
 from switchyard.inflight import InFlight
+from switchyard.pipeline.caller import CallerFactory
 from switchyard.pipeline.count_tokens import count_message_tokens
 from switchyard.pipeline.dialect import AnthropicCaller
 from switchyard.pipeline.gateway import Gateway
+from switchyard.pipeline.surfaces import COMPLETIONS, EMBEDDINGS, IMAGES, MODERATIONS
 from switchyard.reload import CONFIG_ENV, Reloader
 
 GC_THRESHOLDS = (20_000, 50, 100)  # gen0 allocations, gen1 and gen2 collections (CPython: 700, 10, 10)
@@ -56,6 +58,10 @@ class App:
             "/chat/completions": chat,
             "/v1/messages": {"POST": self._messages},  # the Anthropic dialect
             "/v1/messages/count_tokens": {"POST": self._count_tokens},
+            **_aliased("/embeddings", {"POST": self._route(EMBEDDINGS.caller)}),
+            **_aliased("/images/generations", {"POST": self._route(IMAGES.caller)}),
+            **_aliased("/completions", {"POST": self._route(COMPLETIONS.caller)}),
+            **_aliased("/moderations", {"POST": self._route(MODERATIONS.caller)}),
             "/v1/models": {"GET": self._models},
             "/models": {"GET": self._models},
             "/health": {"GET": self._health},
@@ -151,11 +157,19 @@ class App:
         finally:
             self.inflight.leave(flight)
 
-    async def _chat(self, scope: Any, proto: Any, rid: str, dialect: type[AnthropicCaller] | None = None) -> None:
+    def _route(self, route: CallerFactory) -> Handler:
+        """The handler of a route served by the chat pipeline with its own `Caller`."""
+
+        async def handler(scope: Any, proto: Any, rid: str) -> None:
+            await self._chat(scope, proto, rid, route)
+
+        return handler
+
+    async def _chat(self, scope: Any, proto: Any, rid: str, route: CallerFactory | None = None) -> None:
         gateway = self._gateway()
         flight = self.inflight.enter(proto)
         try:
-            await gateway.chat(scope.headers, proto, rid, flight, dialect)
+            await gateway.chat(scope.headers, proto, rid, flight, route)
         except asyncio.CancelledError:
             if not flight.caller_left():
                 raise  # cancelled for another reason (shutdown): let it propagate
@@ -218,6 +232,11 @@ class App:
             }
         )
         proto.response_bytes(200, [JSON, ("x-request-id", rid)], body)
+
+
+def _aliased(path: str, methods: dict[str, Handler]) -> dict[str, dict[str, Handler]]:
+    """A route under `/v1` and at the root (clients configured with a base URL without `/v1`)."""
+    return {"/v1" + path: methods, path: methods}
 
 
 app = App()

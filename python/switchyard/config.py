@@ -17,7 +17,7 @@ import msgspec
 import yaml
 from msgspec import Meta
 
-from switchyard.providers.presets import PRESETS
+from switchyard.providers.presets import ENDPOINTS, PRESETS
 
 DEMO_KIND = "demo"
 
@@ -134,6 +134,9 @@ class ProviderConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     api_version: str | None = None
     # Anthropic requires `max_tokens`; a request without one gets this.
     default_max_tokens: Annotated[int, Meta(ge=1)] = 4096
+    # What it serves beside chat completions (embeddings, images, completions, moderations, responses);
+    # unset: what its kind's API offers (providers/presets.py).
+    endpoints: list[str] | None = None
 
     def __repr__(self) -> str:
         return f"ProviderConfig(kind={self.kind!r}, base_url={self.base_url!r}, api_key=<hidden>)"
@@ -316,6 +319,13 @@ def _check_references(config: Config) -> None:
         if preset.needs_key and not p.api_key:
             hint = f" (e.g. api_key: ${{{preset.key_env}}})" if preset.key_env else ""
             raise ConfigError(f"{path}.api_key: required for kind {p.kind!r}{hint}")
+        can = ENDPOINTS if preset.protocol in ("openai", "azure") else preset.endpoints
+        for i, e in enumerate(p.endpoints or []):
+            if e not in can:
+                known = ", ".join(sorted(can)) or "none"
+                raise ConfigError(
+                    f"{path}.endpoints[{i}]: {e!r} is not an endpoint kind {p.kind!r} can serve ({known})"
+                )
         base_url = p.base_url or preset.base_url
         if not base_url:
             raise ConfigError(f"{path}.base_url: required for kind {p.kind!r}")

@@ -30,6 +30,7 @@ class RequestRecord(msgspec.Struct, frozen=True):
     usage: Usage | None
     duration_ms: float
     error: str | None = None  # error code, when the request failed
+    endpoint: str = "chat"  # the route: chat, messages, responses, embeddings, images, completions, moderations
 
 
 def parse_usage(raw: Any, service_tier: Any = None) -> Usage | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Awaitable, Callable
 
 from switchyard._core import Concurrency, Decision, Limit, Limiter, LimitState, Permit
 from switchyard.config import Config, RateLimits
@@ -20,6 +21,7 @@ from switchyard.pipeline.auth import Principal
 from switchyard.pipeline.count import prompt_tokens
 
 MINUTE = 60.0
+Counter = Callable[[bytes], Awaitable[int]]  # a request's input tokens
 
 
 class Rules:
@@ -71,8 +73,11 @@ class Limits:
             rules = self._keys[principal.name] = Rules(principal.limits)
         return rules
 
-    async def admit(self, principal: Principal, group: str, body: bytes, max_tokens: int | None) -> Admission:
-        """Take the request's share of every limit that applies, or raise `RateLimited` (429)."""
+    async def admit(
+        self, principal: Principal, group: str, body: bytes, max_tokens: int | None, count: Counter = prompt_tokens
+    ) -> Admission:
+        """Take the request's share of every limit that applies, or raise `RateLimited` (429). Tokens are
+        estimated as `count(body)` (a chat body's prompt tokens by default) + `max_tokens`."""
         scopes = [(f"key:{principal.name}", f"key {principal.name}", self._rules(principal))]
         scopes.append((f"model:{group}", f"model {group}", self._models.get(group)))
         permits: list[Permit] = []
@@ -90,7 +95,7 @@ class Limits:
                 permits.append(permit)
         estimate = 0
         if any(rules is not None and rules.tokens is not None for _, _, rules in scopes):
-            estimate = await prompt_tokens(body) + (max_tokens or 0)
+            estimate = await count(body) + (max_tokens or 0)
         checks: list[tuple[str, Limit, int]] = []
         token_keys: list[tuple[str, Limit]] = []
         for key, _, rules in scopes:
@@ -127,7 +132,9 @@ class NoLimits:
     counts_tokens = False
     _NONE = Admission([], [], 0, [])
 
-    async def admit(self, principal: Principal, group: str, body: bytes, max_tokens: int | None) -> Admission:
+    async def admit(
+        self, principal: Principal, group: str, body: bytes, max_tokens: int | None, count: Counter = prompt_tokens
+    ) -> Admission:
         return self._NONE
 
     def settle(self, admission: Admission, actual_tokens: int | None) -> None:

@@ -15,7 +15,8 @@ from switchyard.pipeline.account import Usage
 OFF_LOOP_BYTES = 32 * 1024
 
 
-async def _run(fn: Callable[..., int], arg: bytes | str, *more: str) -> int:
+async def run_counter(fn: Callable[..., int], arg: bytes | str, *more: str) -> int:
+    """`fn(arg, *more)`: here for small inputs, in a worker thread for large ones."""
     if len(arg) < OFF_LOOP_BYTES:
         return fn(arg, *more)
     return await asyncio.get_running_loop().run_in_executor(None, fn, arg, *more)
@@ -24,7 +25,7 @@ async def _run(fn: Callable[..., int], arg: bytes | str, *more: str) -> int:
 async def prompt_tokens(body: bytes) -> int:
     """Prompt tokens of a chat body as OpenAI bills them (the body's model picks the encoding)."""
     try:
-        return await _run(count_chat, body)
+        return await run_counter(count_chat, body)
     except ValueError:  # nested past the counter's depth limit: the crude bytes/4 rule
         return len(body) // 4
 
@@ -33,5 +34,5 @@ async def count_usage(body: bytes, completion: str, model: str) -> Usage:
     """Usage for an answer whose upstream reported none: the prompt counted from the request, the
     completion from the streamed text in `model`'s encoding (exact for OpenAI models, an estimate else)."""
     prompt = await prompt_tokens(body)
-    out = await _run(count_tokens_for_model, completion, model)
+    out = await run_counter(count_tokens_for_model, completion, model)
     return Usage.of(input=prompt, output=out, counted=True)

@@ -1,6 +1,7 @@
 """`POST /v1/messages/count_tokens` (Anthropic dialect): the input tokens a Messages request would use.
 
-Routed like a request for its `model`: when the first deployment of the group is an Anthropic upstream,
+Admitted (one request against the caller's limits, no tokens) and logged like any other route; routed
+like a request for its `model`: when the first deployment of the group is an Anthropic upstream,
 the caller's bytes go to its `/v1/messages/count_tokens` with `model` rewritten and its answer is relayed;
 otherwise the gateway counts the canonical request itself (`_core.count_chat`: exact for OpenAI
 encodings, an estimate for other families).
@@ -8,39 +9,70 @@ encodings, an estimate for other families).
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from switchyard.errors import NotFound, UpstreamError
+from switchyard.dialects.anthropic.request import to_openai
+from switchyard.errors import GatewayError, NotFound, UpstreamError
 from switchyard.pipeline.count import prompt_tokens
+from switchyard.pipeline.gateway import Rec
 from switchyard.pipeline.ingress import read_body
 from switchyard.providers.anthropic import Anthropic
 
 if TYPE_CHECKING:
     from switchyard.pipeline.gateway import Gateway
     from switchyard.pipeline.ingress import Reading
+    from switchyard.routing.table import Group
 
 JSON_HEADERS = [("content-type", "application/json")]
 ANSWER_LIMIT = 1024 * 1024
 
 
 async def count_message_tokens(gw: Gateway, headers: Any, proto: Any, request_id: str, flight: Reading) -> None:
-    """Answer one count_tokens request; a GatewayError escaping means nothing was sent yet."""
-    from switchyard.dialects.anthropic.request import to_openai
+    """Answer one count_tokens request, admitted and logged like any other (it takes a request, never
+    tokens, from the caller's limits); a GatewayError escaping means nothing was sent yet."""
+    start = time.monotonic()
+    rec = Rec(request_id)
+    rec.endpoint = "count_tokens"
+    try:
+        principal = gw.auth.check(headers)
+        rec.principal = principal.name
+        raw = await read_body(headers, proto, gw.max_body, gw.body_timeout, flight)
+        body, req = to_openai(raw, counting=True)
+        rec.model = model = str(req["model"])
+        group = gw.table.resolve(model)
+        if group is None:
+            raise NotFound(f"model: {model} does not exist or you do not have access to it", param="model")
+        admission = await gw.limits.admit(principal, group.name, raw, None, _no_tokens)
+        try:
+            await _answer(gw, group, model, raw, body, proto, request_id, rec)
+        finally:
+            gw.limits.settle(admission, 0)
+    except GatewayError as e:
+        gw.record(rec, e.status, None, start, e.code)
+        raise
+    except asyncio.CancelledError:
+        gw.record(rec, 499, None, start, "client_closed")
+        raise
+    gw.record(rec, 200, None, start, None)
 
-    gw.auth.check(headers)
-    raw = await read_body(headers, proto, gw.max_body, gw.body_timeout, flight)
-    body, req = to_openai(raw, counting=True)
-    model = str(req["model"])
-    group = gw.table.resolve(model)
-    if group is None:
-        raise NotFound(f"model: {model} does not exist or you do not have access to it", param="model")
+
+async def _no_tokens(body: bytes) -> int:
+    return 0
+
+
+async def _answer(
+    gw: Gateway, group: Group, model: str, raw: bytes, body: bytes, proto: Any, rid: str, rec: Rec
+) -> None:
     dep = group.order(model, random.random())[0]
     adapter = gw.adapters[dep.provider]
-    out_headers = [*JSON_HEADERS, ("x-request-id", request_id)]
+    out_headers = [*JSON_HEADERS, ("x-request-id", rid)]
     if isinstance(adapter, Anthropic):
+        rec.deployment = dep.name
         upstream = adapter.count_tokens_request(raw, dep.model)
         resp = await adapter.transport.send(upstream)
         try:

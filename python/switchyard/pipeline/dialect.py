@@ -13,6 +13,7 @@ The OpenAI dialect needs none of this: `Gateway.chat` without a dialect is the u
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from switchyard._core import Inspected
 from switchyard.canonical import Usage
@@ -20,6 +21,8 @@ from switchyard.dialects.anthropic import request as anthropic_request
 from switchyard.dialects.anthropic import response as anthropic_response
 from switchyard.errors import GatewayError, InvalidRequest, anthropic_sse_error_event
 from switchyard.pipeline.account import parse_usage
+from switchyard.pipeline.count import prompt_tokens
+from switchyard.pipeline.inspect import inspect_chat
 from switchyard.providers.anthropic import Anthropic
 from switchyard.providers.base import Adapter, StreamTap
 from switchyard.upstream import UpstreamRequest
@@ -28,6 +31,8 @@ from switchyard.upstream import UpstreamRequest
 class AnthropicCaller:
     """One Anthropic-dialect request: its canonical body and the adapters as it sees them."""
 
+    name = "messages"
+    counts_input = False
     error_event: Callable[[GatewayError], bytes] = staticmethod(anthropic_sse_error_event)
 
     def __init__(self, raw: bytes) -> None:
@@ -40,6 +45,12 @@ class AnthropicCaller:
                 raise
             self.problem = e  # only an Anthropic upstream can take it: route on a stand-in
             self.body = anthropic_request.minimal(raw)
+
+    def inspect(self) -> tuple[Inspected, str]:
+        return inspect_chat(self.body)
+
+    async def count(self, body: bytes) -> int:
+        return await prompt_tokens(body)
 
     def view(self, adapters: Mapping[str, Adapter]) -> dict[str, Adapter]:
         """The adapters, each answering in Anthropic's dialect for this request."""
@@ -106,15 +117,29 @@ class _Translated:
         return anthropic_response.whole(openai_body, usage), usage
 
     def stream_tap(self, strip_usage: bool, collect_text: bool) -> StreamTap:
-        return _Stacked(self.adapter.stream_tap(strip_usage, collect_text))
+        first = self.adapter.stream_tap(strip_usage, collect_text)
+        return Stacked(first, anthropic_response.StreamTranslator(lambda: parse_usage(first.usage)))
 
 
-class _Stacked:
-    """The adapter's tap (upstream → OpenAI chunks) followed by the dialect's (OpenAI → Anthropic events)."""
+class Translator(Protocol):
+    """A dialect's stream translator: OpenAI chunks in, the caller's events out."""
 
-    def __init__(self, first: StreamTap) -> None:
+    def feed(self, chunk: bytes, /) -> bytes: ...
+    def finish(self) -> bytes: ...
+
+    @property
+    def error(self) -> bytes | None: ...
+
+    @property
+    def done(self) -> bool: ...
+
+
+class Stacked:
+    """The adapter's tap (upstream → OpenAI chunks) followed by the dialect's (OpenAI → its events)."""
+
+    def __init__(self, first: StreamTap, second: Translator) -> None:
         self.first = first
-        self.second = anthropic_response.StreamTranslator(lambda: parse_usage(first.usage))
+        self.second = second
 
     def feed(self, chunk: bytes, /) -> bytes:
         return self.second.feed(self.first.feed(chunk))

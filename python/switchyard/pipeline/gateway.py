@@ -22,12 +22,13 @@ from switchyard.errors import GatewayError, InvalidRequest, NotFound, sse_error_
 from switchyard.pipeline.account import Ledger, RequestRecord, Usage
 from switchyard.pipeline.admit import Admission, Limits, NoLimits, build_limits
 from switchyard.pipeline.auth import KeyAuth, build_auth
+from switchyard.pipeline.caller import CallerFactory
 from switchyard.pipeline.count import count_usage, prompt_tokens
-from switchyard.pipeline.dialect import AnthropicCaller
 from switchyard.pipeline.dispatch import Attempt, Dispatcher
 from switchyard.pipeline.ingress import Reading, read_body
 from switchyard.pipeline.inspect import inspect_chat
 from switchyard.pipeline.respond import first_chunk, first_event, relay_raw, relay_stream, send_whole
+from switchyard.pipeline.surfaces import usable
 from switchyard.providers.base import Adapter, StreamTap, build_adapter
 from switchyard.routing.health import Health
 from switchyard.routing.policy import Ask, Leg, plan
@@ -106,12 +107,13 @@ class Gateway:
         proto: Any,
         request_id: str,
         flight: Reading,
-        dialect: type[AnthropicCaller] | None = None,
+        route: CallerFactory | None = None,
     ) -> None:
-        """Serve one `POST /v1/chat/completions` (or, with a `dialect`, its own endpoint, e.g. Anthropic's
-        `/v1/messages`). A GatewayError escaping means nothing was sent yet."""
+        """Serve one `POST /v1/chat/completions`, or with `route` any other route (another dialect such as
+        Anthropic's `/v1/messages`, another endpoint such as `/v1/embeddings`) through the same stages.
+        A GatewayError escaping means nothing was sent yet."""
         start = time.monotonic()
-        rec = _Rec(request_id)
+        rec = Rec(request_id)
         admission: Admission | None = None
         billed: int | None = None  # tokens to settle the admission to; None keeps the estimate
         usage: Usage | None = None
@@ -120,10 +122,13 @@ class Gateway:
             caller = self.auth.check(headers)
             rec.principal = caller.name
             body = await read_body(headers, proto, self.max_body, self.body_timeout, flight)
-            spoken = None if dialect is None else dialect(body)
-            if spoken is not None:  # another dialect: its request in canonical (OpenAI) form
+            spoken = None if route is None else route(body)
+            if spoken is None:
+                info, rec.model = inspect_chat(body)
+            else:  # another route: its body as routing reads it
+                rec.endpoint = spoken.name
                 body = spoken.body
-            info, rec.model = inspect_chat(body)
+                info, rec.model = spoken.inspect()
             rec.stream = stream = info.stream
             group = self.table.resolve(rec.model)
             if group is None:
@@ -134,17 +139,20 @@ class Gateway:
                 )
             if group.name in self.routing_only and spoken is None:
                 error = await self._routing_only(headers, proto, request_id, body, info, group, rec, start)
-                self._record(rec, 200, None, start, error)
+                self.record(rec, 200, None, start, error)
                 return
-            admission = await self.limits.admit(caller, group.name, body, info.max_tokens)
+            count = prompt_tokens if spoken is None else spoken.count
+            admission = await self.limits.admit(caller, group.name, body, info.max_tokens, count)
             billed = 0  # until an upstream answers, nothing was used
-            prompt = await prompt_tokens(body) if group.name in self.counts_prompt else 0
+            prompt = await count(body) if group.name in self.counts_prompt else 0
             legs = self.static_legs.get(group.name) or self._plan(headers, info, group, rec.model, prompt)
             dispatcher = self.full
-            if spoken is not None:  # answering in the caller's dialect: the adapters as it sees them
-                dispatcher = Dispatcher(
-                    spoken.view(self.adapters), self.table, self.health, self.config.server.retry, want_usage=True
-                )
+            if spoken is not None:  # the providers as this route sees them
+                views = spoken.view(self.adapters)
+                legs = usable(legs, views)
+                dispatcher = Dispatcher(views, self.table, self.health, self.config.server.retry, want_usage=True)
+                if spoken.counts_input:
+                    await spoken.count(body)  # bills an answer that reports no usage
             if stream:
                 collect = not info.include_usage  # and no usage chunk was asked for (below): count it
 
@@ -176,23 +184,25 @@ class Gateway:
                     _out_headers(request_id, admission.headers, attempt_w, legs),
                     dispatcher.adapters[attempt_w.deployment.provider].whole,
                 )
+                if usage is None and spoken is not None and spoken.counts_input:
+                    usage = Usage.of(input=await spoken.count(body), counted=True)
             billed = usage.billed if usage is not None else None
         except GatewayError as e:
-            self._record(rec, e.status, None, start, e.code)
+            self.record(rec, e.status, None, start, e.code)
             raise
         except asyncio.CancelledError:  # the caller went away: 499, as nginx logs it
-            self._record(rec, 499, None, start, "client_closed")
+            self.record(rec, 499, None, start, "client_closed")
             raise
         except ProtocolClosed:  # the caller went away while we wrote to it: nothing left to answer
-            self._record(rec, 499, None, start, "client_closed")
+            self.record(rec, 499, None, start, "client_closed")
             return
         finally:
             if admission is not None:
                 self.limits.settle(admission, billed)
-        self._record(rec, 200, usage, start, error)
+        self.record(rec, 200, usage, start, error)
 
     async def _routing_only(
-        self, headers: Any, proto: Any, rid: str, body: bytes, info: Inspected, group: Group, rec: _Rec, start: float
+        self, headers: Any, proto: Any, rid: str, body: bytes, info: Inspected, group: Group, rec: Rec, start: float
     ) -> str | None:
         """The short line: route, dispatch with failover, bytes relayed as they come (nothing parsed)."""
         legs = self.static_legs.get(group.name) or self._plan(headers, info, group, rec.model or "", 0)
@@ -217,11 +227,20 @@ class Gateway:
         ask = _ask(headers, info.user)
         return plan(self.table, group, model, info, self.health, time.monotonic(), random.random(), ask, prompt)
 
-    def _record(self, rec: _Rec, status: int, usage: Usage | None, start: float, error: str | None) -> None:
+    def record(self, rec: Rec, status: int, usage: Usage | None, start: float, error: str | None) -> None:
         ms = (time.monotonic() - start) * 1000.0
         self.ledger.add(
             RequestRecord(
-                rec.request_id, rec.principal, rec.model, rec.deployment, status, rec.stream, usage, ms, error
+                rec.request_id,
+                rec.principal,
+                rec.model,
+                rec.deployment,
+                status,
+                rec.stream,
+                usage,
+                ms,
+                error,
+                rec.endpoint,
             )
         )
 
@@ -242,10 +261,10 @@ class Gateway:
         await self.http.close()
 
 
-class _Rec:
-    """What the request record will say, filled in as the request goes."""
+class Rec:
+    """What the request record will say, filled in as the request goes (`Gateway.record` files it)."""
 
-    __slots__ = ("deployment", "model", "principal", "request_id", "stream")
+    __slots__ = ("deployment", "endpoint", "model", "principal", "request_id", "stream")
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
@@ -253,6 +272,7 @@ class _Rec:
         self.model: str | None = None
         self.deployment: str | None = None
         self.stream = False
+        self.endpoint = "chat"
 
 
 async def _read_whole(resp: UpstreamResponse, strip: bool, adapter: Adapter) -> bytes:

@@ -8,9 +8,9 @@ from switchyard.errors import InvalidRequest, Unprocessable
 _CODES = {"missing_param": "missing_required_parameter"}  # the rest keep the Rust kind as their code
 
 
-def inspect_chat(body: bytes) -> tuple[Inspected, str]:
-    """Scan a chat-completions body; raise 400 for malformed or mistyped input, 422 for bad values.
-    Returns the scan and its model, now known to be a string."""
+def inspect_any(body: bytes) -> tuple[Inspected, str]:
+    """Scan any request body that names a model (the fields chat shares are type-checked); 400 for
+    malformed or mistyped input. Returns the scan and its model, now known to be a string."""
     try:
         info = inspect_request(body)
     except InspectError as e:
@@ -19,6 +19,13 @@ def inspect_chat(body: bytes) -> tuple[Inspected, str]:
     model = info.model
     if model is None:
         raise InvalidRequest("you must provide a model parameter", param="model", code="missing_required_parameter")
+    return info, model
+
+
+def inspect_chat(body: bytes) -> tuple[Inspected, str]:
+    """Scan a chat-completions body; raise 400 for malformed or mistyped input, 422 for bad values.
+    Returns the scan and its model, now known to be a string."""
+    info, model = inspect_any(body)
     if info.messages is None:
         raise InvalidRequest(
             "Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter"

@@ -31,6 +31,13 @@ class Azure(OpenAICompatible):
         self.query = urllib.parse.urlencode({"api-version": cfg.api_version or API_VERSION})
         self._urls: dict[str, str] = {}
 
+    def endpoint_url(self, path: str, model: str) -> str:
+        """A deployment's URL for another endpoint; the Responses API is served on the resource's v1 API
+        (`{endpoint}/openai/v1/responses`, the deployment named by `model`, no api-version)."""
+        if path == "responses":
+            return f"{self.base}/v1/responses"
+        return f"{self.base}/deployments/{urllib.parse.quote(model, safe='')}/{path}?{self.query}"
+
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         url = self._urls.get(model)
         if url is None:

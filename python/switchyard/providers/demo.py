@@ -27,7 +27,9 @@ REPLY = (
 def build(name: str, timeouts: Timeouts) -> OpenAICompatible:
     """The demo provider: the OpenAI-compatible adapter over an in-process transport."""
     cfg = ProviderConfig(kind="openai-compatible", base_url="http://demo.invalid/v1")
-    return OpenAICompatible(name, cfg, timeouts, DemoTransport())
+    adapter = OpenAICompatible(name, cfg, timeouts, DemoTransport())
+    adapter.endpoints = frozenset()  # chat only (a Responses request is translated through chat)
+    return adapter
 
 
 class DemoTransport:

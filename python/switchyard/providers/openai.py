@@ -20,7 +20,7 @@ from switchyard.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from switchyard.providers.presets import PRESETS, upstream_headers
+from switchyard.providers.presets import PRESETS, endpoints, upstream_headers
 from switchyard.providers.usage import openai_usage
 from switchyard.upstream import Transport, UpstreamRequest
 
@@ -35,9 +35,15 @@ class OpenAICompatible:
         self.name = name
         self.transport = transport
         self.timeouts = timeouts
-        self.url = (cfg.base_url or preset.base_url).rstrip("/") + "/chat/completions"
+        self.base = (cfg.base_url or preset.base_url).rstrip("/")
+        self.url = self.base + "/chat/completions"
         self.stream_usage = preset.stream_usage if cfg.stream_usage is None else cfg.stream_usage
         self.headers = upstream_headers(cfg)
+        self.endpoints = endpoints(cfg)
+
+    def endpoint_url(self, path: str, model: str) -> str:
+        """The URL of another endpoint it serves (`embeddings`, `images/generations`, `responses`, ...)."""
+        return f"{self.base}/{path}"
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         add_usage = want_usage and info.stream and self.stream_usage and not info.include_usage

@@ -12,6 +12,7 @@ window: `context_length_exceeded`), 403 PERMISSION_DENIED, 404 NOT_FOUND, 429 RE
 from __future__ import annotations
 
 import urllib.parse
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -21,9 +22,13 @@ from switchyard.config import ProviderConfig, Timeouts
 from switchyard.errors import GatewayError
 from switchyard.providers import params
 from switchyard.providers.gemini import request, response
+from switchyard.providers.gemini.embeddings import GeminiEmbeddings
 from switchyard.providers.openai import map_status
-from switchyard.providers.presets import PRESETS, upstream_headers
+from switchyard.providers.presets import PRESETS, endpoints, upstream_headers
 from switchyard.upstream import Transport, UpstreamRequest
+
+if TYPE_CHECKING:
+    from switchyard.pipeline.surfaces import EndpointCall
 
 
 class Gemini:
@@ -39,6 +44,11 @@ class Gemini:
         self.timeouts = timeouts
         self.base_url = (cfg.base_url or preset.base_url).rstrip("/")
         self.headers = upstream_headers(cfg)
+        self.endpoints = endpoints(cfg)
+
+    def for_endpoint(self, call: EndpointCall) -> GeminiEmbeddings:
+        """How it takes a request to another endpoint (embeddings, the only one it serves)."""
+        return GeminiEmbeddings(self, call)
 
     def url(self, model: str, stream: bool) -> str:
         name = urllib.parse.quote(model, safe="")
