@@ -5,6 +5,7 @@
 use crate::body::{End, Step};
 use crate::script::{Script, SIGNATURE, THOUGHT};
 use crate::server::{self, Ctx, Resp};
+use crate::surfaces;
 use bytes::Bytes;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -174,4 +175,56 @@ pub async fn generate(ctx: &mut Ctx, body: Bytes, model: &str, stream: bool) -> 
         End::Stream
     };
     ctx.stream(steps, end)
+}
+
+/// The text of a `Content` (its parts' `text`, concatenated), or `None` if it has no parts list.
+fn content_text(content: &Value) -> Option<String> {
+    let parts = content["parts"].as_array()?;
+    Some(parts.iter().filter_map(|p| p["text"].as_str()).collect())
+}
+
+/// `{"values":[...]}` for one `EmbedContentRequest` (same vector as OpenAI's `/v1/embeddings`).
+fn embedding(req: &Value) -> Result<Value, String> {
+    let text = content_text(&req["content"])
+        .ok_or_else(|| "* EmbedContentRequest.content: content is not specified".to_owned())?;
+    let dims = surfaces::dims_of(&req["outputDimensionality"], "outputDimensionality")?;
+    Ok(json!({"values": surfaces::vector(&text, dims)}))
+}
+
+/// `POST /v1beta/models/{model}:embedContent` and `:batchEmbedContents` (`batch`).
+pub async fn embed(ctx: &mut Ctx, body: Bytes, model: &str, batch: bool) -> Resp {
+    let req: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return error(400, "Invalid JSON payload received."),
+    };
+    if let Some(Value::Object(m)) = req.get("mock") {
+        if let Err(e) = ctx.knobs.apply_json(m) {
+            return error(400, &e);
+        }
+    }
+    let out = if batch {
+        match req["requests"].as_array() {
+            Some(rs) if !rs.is_empty() => rs
+                .iter()
+                .map(|r| match r["model"].as_str() {
+                    Some(m) if m.strip_prefix("models/") != Some(model) => Err(format!(
+                        "Model {m} in the request does not match the batch's model models/{model}."
+                    )),
+                    _ => embedding(r),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|e| json!({"embeddings": e})),
+            _ => Err("* BatchEmbedContentsRequest.requests: requests is not specified".to_owned()),
+        }
+    } else {
+        embedding(&req).map(|e| json!({"embedding": e}))
+    };
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => return error(400, &e),
+    };
+    if let Some(r) = ctx.gate(error).await {
+        return r;
+    }
+    ctx.whole(out.to_string())
 }

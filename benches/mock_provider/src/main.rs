@@ -6,8 +6,10 @@ mod gemini;
 mod knobs;
 mod openai;
 mod record;
+mod responses;
 mod script;
 mod server;
+mod surfaces;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -81,12 +83,19 @@ fn parse_cli() -> Result<Cli, String> {
 
 async fn serve(cli: Cli) -> std::io::Result<()> {
     let listener = TcpListener::bind((cli.host.as_str(), cli.port)).await?;
+    let mut addr = listener.local_addr()?;
     let mut out = std::io::stdout();
-    writeln!(out, "listening on {}", listener.local_addr()?)?;
+    writeln!(out, "listening on {addr}")?;
     out.flush()?;
     let state = Arc::new(server::State {
         defaults: cli.knobs,
         rec: Arc::new(record::Recorder::new(cli.record)),
+        origin: {
+            if addr.ip().is_unspecified() {
+                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            format!("http://{addr}")
+        },
     });
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;

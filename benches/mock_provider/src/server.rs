@@ -4,7 +4,7 @@
 use crate::body::{End, MockBody, Step};
 use crate::knobs::{split_prefix, Knobs};
 use crate::record::{Flight, Recorder};
-use crate::{anthropic, gemini, openai};
+use crate::{anthropic, gemini, openai, responses, surfaces};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -19,6 +19,8 @@ pub type Resp = Response<MockBody>;
 pub struct State {
     pub defaults: Knobs,
     pub rec: Arc<Recorder>,
+    /// `http://HOST:PORT` this mock answers on (image URLs point back at it).
+    pub origin: String,
 }
 
 /// Per-request context handed to a dialect handler.
@@ -157,8 +159,29 @@ fn admin(state: &State, method: &Method, path: &str) -> Resp {
             json(200, "{}")
         }
         (&Method::GET, "stats") => json(200, state.rec.stats_json()),
+        (&Method::GET, p) if p.starts_with("image/") && p.ends_with(".png") => {
+            let mut r = Response::new(MockBody::full(surfaces::PNG));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("image/png"));
+            r
+        }
         _ => json(404, r#"{"error":"unknown /_mock endpoint"}"#),
     }
+}
+
+/// The endpoint an OpenAI-style path names (`responses`, `embeddings`, ...): `/v1/{ep}`, `/{ep}`,
+/// Azure's `/openai/v1/{ep}` or `/openai/deployments/{name}/{ep}`.
+fn openai_endpoint(p: &str) -> &str {
+    if let Some((_, ep)) = p
+        .strip_prefix("/openai/deployments/")
+        .and_then(|r| r.split_once('/'))
+    {
+        return ep;
+    }
+    p.strip_prefix("/openai/v1/")
+        .or_else(|| p.strip_prefix("/v1/"))
+        .or_else(|| p.strip_prefix('/'))
+        .unwrap_or(p)
 }
 
 pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Infallible> {
@@ -203,6 +226,10 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, I
                 Some((model, "streamGenerateContent")) => {
                     gemini::generate(&mut ctx, body, model, true).await
                 }
+                Some((model, "embedContent")) => gemini::embed(&mut ctx, body, model, false).await,
+                Some((model, "batchEmbedContents")) => {
+                    gemini::embed(&mut ctx, body, model, true).await
+                }
                 _ => gemini::error(404, "method not found"),
             }
         }
@@ -212,6 +239,14 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, I
         {
             openai::chat(&mut ctx, body).await
         }
+        (&Method::POST, p) => match openai_endpoint(p) {
+            "responses" => responses::create(&mut ctx, body).await,
+            "embeddings" => surfaces::embeddings(&mut ctx, body).await,
+            "images/generations" => surfaces::images(&mut ctx, body, &state.origin).await,
+            "completions" => surfaces::completions(&mut ctx, body).await,
+            "moderations" => surfaces::moderations(&mut ctx, body).await,
+            _ => openai::invalid_url("POST", p),
+        },
         (&Method::GET, "/v1/models" | "/models") => match ctx.gate(openai::error).await {
             Some(r) => r,
             None => openai::models(),
