@@ -40,12 +40,6 @@ class GeminiEmbeddings:
 
     def __init__(self, adapter: Gemini, call: EndpointCall) -> None:
         req = call.request
-        if call.token_ids:
-            raise InvalidRequest(
-                f"provider {adapter.name!r} (Gemini) embeds text only; token-id inputs cannot be sent to it",
-                param="input",
-                code="unsupported_input",
-            )
         self.adapter = adapter
         self.name = adapter.name
         self.transport = adapter.transport
@@ -57,6 +51,12 @@ class GeminiEmbeddings:
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         a = self.adapter
+        if self.call.token_ids:
+            raise InvalidRequest(
+                f"provider {a.name!r} (Gemini) embeds text only; token-id inputs cannot be sent to it",
+                param="input",
+                code="unsupported_input",
+            )
         self.model = model
         name = urllib.parse.quote(model, safe="")
         extra = {} if self.dims is None else {"outputDimensionality": self.dims}
