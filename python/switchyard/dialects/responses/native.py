@@ -29,6 +29,12 @@ def whole_usage(body: bytes) -> Usage | None:
     return responses_usage(answer.get("usage"), answer.get("service_tier"))
 
 
+def _end(buf: bytes, blank: bytes) -> int:
+    """Where the last event ended by `blank` ends (0: none)."""
+    at = buf.rfind(blank)
+    return 0 if at < 0 else at + len(blank)
+
+
 def _envelope(err: JsonObject) -> bytes:
     """An OpenAI error envelope for a Responses error (an `error` event, or a failed response's `error`)."""
     code, param = err.get("code"), err.get("param")
@@ -63,7 +69,7 @@ class PassthroughTap:
 
     def feed(self, chunk: bytes) -> bytes:
         buf = self._held + chunk
-        end = max(buf.rfind(b"\n\n") + 2, buf.rfind(b"\r\n\r\n") + 4, buf.rfind(b"\r\r") + 2, 0)
+        end = max(_end(buf, b"\n\n"), _end(buf, b"\r\n\r\n"), _end(buf, b"\r\r"))
         self._held = buf[end:]
         complete = buf[:end]
         if any(m in complete for m in BYTE_MARKERS):

@@ -14,9 +14,10 @@ from 0; a failure is an `error` event).
   - `finish_reason` length / content_filter → status `incomplete` with `incomplete_details.reason`
     max_output_tokens / content_filter, and the last item's status `incomplete`; else `completed`;
   - usage (`usage_of`): `input_tokens` = every input class (cache reads in `input_tokens_details`),
-    `output_tokens` = output + reasoning (reasoning in `output_tokens_details`);
-  - ids: `resp_`, `msg_`, `rs_` + the completion id (without `chatcmpl-`), so a response and its items
-    can be told apart in logs; the request fields come from request.py's echo, `store` always false.
+    `output_tokens` = output + reasoning (reasoning in `output_tokens_details`); `service_tier` the tier
+    the upstream reported serving on, else the one asked for;
+  - ids: `resp_`, `msg_`, `rs_` + the completion id (without `chatcmpl-`), `fc_` + the call id (without
+    `call_`); the request fields come from request.py's echo (`store` always false).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from switchyard.canonical import JsonObject, Usage, json_object
 from switchyard.errors import GatewayError, UpstreamError
 
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
+TIERS = frozenset({"auto", "default", "flex", "scale", "priority", "fast", "ultrafast"})  # `ServiceTierResponses`
 
 
 def usage_of(u: Usage | None) -> JsonObject:
@@ -71,6 +73,14 @@ def _message(item_id: str, parts: list[JsonObject], status: str = "completed") -
 def _call(call_id: str, name: str, args: str, status: str = "completed") -> JsonObject:
     item = {"id": _call_id(call_id), "type": "function_call", "status": status}
     return item | {"call_id": call_id, "name": name, "arguments": args}
+
+
+def _finished(response: JsonObject, usage: Usage | None) -> JsonObject:
+    """A finished response with its usage, and the tier it was served on where the upstream said so."""
+    response["usage"] = usage_of(usage)
+    if usage is not None and usage.service_tier in TIERS:
+        response["service_tier"] = usage.service_tier
+    return response
 
 
 def _response(
@@ -115,11 +125,10 @@ def whole(body: bytes, usage: Usage | None, echo: JsonObject) -> bytes:
         output.append(_message(f"msg_{base}", parts))
     for call_id, fn in calls:
         output.append(_call(str(call_id), str(fn.get("name")), str(fn.get("arguments") or "")))
-    out = _response(
-        base, answer.get("created"), answer.get("model"), echo, output, choice.get("finish_reason") or "stop"
+    finish = choice.get("finish_reason") or "stop"
+    return orjson.dumps(
+        _finished(_response(base, answer.get("created"), answer.get("model"), echo, output, finish), usage)
     )
-    out["usage"] = usage_of(usage)
-    return orjson.dumps(out)
 
 
 class StreamTranslator:
@@ -316,7 +325,7 @@ class StreamTranslator:
             self._emit(out, "response.function_call_arguments.done", **self._at(index), **args)
             self._emit(out, "response.output_item.done", output_index=index, item=item)
         response = _response(self._base, self._created, self._model, self._echo, self._output, finish)
-        response["usage"] = usage_of(self._usage())
+        _finished(response, self._usage())
         kind = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
         self._emit(out, kind, response=response)
         self.done = True
