@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from switchyard.canonical import Usage
 from switchyard.dialects.anthropic.response import usage_of
-from switchyard.providers.usage import anthropic_usage, gemini_usage, merge_anthropic, openai_usage
+from switchyard.dialects.responses import response as responses_response
+from switchyard.providers.usage import anthropic_usage, gemini_usage, merge_anthropic, openai_usage, responses_usage
 
 
 def classes(u: Usage | None) -> tuple[int, ...]:
@@ -85,6 +86,36 @@ def test_reasoning_goes_to_anthropic_output_tokens() -> None:
     assert (out["input_tokens"], out["cache_read_input_tokens"], out["output_tokens"]) == (10, 5, 12)
 
 
+def test_responses_cached_and_reasoning_tokens_are_inside_their_totals() -> None:
+    # https://platform.openai.com/docs/api-reference/responses/object#responses/object-usage
+    raw = {
+        "input_tokens": 2006,
+        "input_tokens_details": {"cached_tokens": 1920},
+        "output_tokens": 300,
+        "output_tokens_details": {"reasoning_tokens": 256},
+        "total_tokens": 2306,
+    }
+    u = responses_usage(raw, "default")
+    assert classes(u) == (86, 1920, 0, 0, 44, 256)
+    assert u is not None and (u.prompt_tokens, u.completion_tokens, u.total_tokens, u.service_tier) == (
+        2006,
+        300,
+        2306,
+        "default",
+    )
+    back = responses_response.usage_of(u)
+    assert back == {**raw, "input_tokens_details": {"cached_tokens": 1920, "cache_write_tokens": 0}}
+    out_of_range = {
+        "input_tokens": 5,
+        "input_tokens_details": {"cached_tokens": 9},
+        "output_tokens": 3,
+        "output_tokens_details": {"reasoning_tokens": 4},
+    }
+    assert classes(responses_usage(out_of_range)) == (5, 0, 0, 0, 3, 0)
+
+
 def test_absent_or_malformed_reports() -> None:
     assert openai_usage(None) is None and anthropic_usage("x") is None and gemini_usage([]) is None
+    assert responses_usage([]) is None
+    assert classes(responses_usage({"input_tokens": "7", "output_tokens": True})) == (0, 0, 0, 0, 0, 0)
     assert classes(openai_usage({"prompt_tokens": "7", "completion_tokens": True})) == (0, 0, 0, 0, 0, 0)

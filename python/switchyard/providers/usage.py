@@ -15,6 +15,15 @@ reasoning          completion_tokens_details.       — (inside output_tokens)  
                    reasoning_tokens (inside)                                            candidatesTokenCount)
 service_tier       response `service_tier`          usage.service_tier                  —
 
+The OpenAI Responses API (`response.usage`) names the same counts differently:
+class (Usage.of)   Responses `usage`
+input (uncached)   input_tokens - input_tokens_details.cached_tokens
+cache_read         input_tokens_details.cached_tokens (INSIDE input_tokens)
+cache_write_5m/1h  — (like chat's, `cache_write_tokens` stays in the uncached input)
+output             output_tokens - output_tokens_details.reasoning_tokens
+reasoning          output_tokens_details.reasoning_tokens (INSIDE output_tokens)
+service_tier       the response's `service_tier`
+
 The traps, each tested (tests/providers/test_usage.py):
   - OpenAI's cached tokens are inside `prompt_tokens`; Anthropic's are beside `input_tokens` (adding them
     to get the prompt total) and split by TTL in `cache_creation`.
@@ -65,6 +74,25 @@ def openai_usage(raw: Any, service_tier: Any = None) -> Usage | None:
         reasoning,
         False,
         tier,
+    )
+
+
+def responses_usage(raw: Any, service_tier: Any = None) -> Usage | None:
+    """An OpenAI Responses `usage` object (None if absent or not an object); counts out of range (cached
+    above input, reasoning above output) are ignored as `openai_usage` ignores them."""
+    if not isinstance(raw, dict):
+        return None
+    given, produced = _int(raw, "input_tokens"), _int(raw, "output_tokens")
+    cached = _int(raw.get("input_tokens_details"), "cached_tokens")
+    cached = cached if 0 <= cached <= given else 0
+    reasoning = _int(raw.get("output_tokens_details"), "reasoning_tokens")
+    reasoning = reasoning if 0 <= reasoning <= produced else 0
+    return Usage.of(
+        input=given - cached,
+        cache_read=cached,
+        output=produced - reasoning,
+        reasoning=reasoning,
+        service_tier=service_tier if isinstance(service_tier, str) else None,
     )
 
 
