@@ -48,6 +48,8 @@ def native_config(mock_url: str, protocols: dict[str, tuple[str, str]] | None = 
                 "base_url": mock_url + knob_prefix(**knobs) + suffix,
                 "api_key": UPSTREAM_KEY,
             }
+            if proto == "openai":  # the mock serves every OpenAI endpoint, the Responses API included
+                providers[name]["endpoints"] = ["responses", "embeddings", "images", "completions", "moderations"]
             models[name] = {"deployments": [{"provider": name, "model": f"up-{proto}"}]}
     return {
         "server": {

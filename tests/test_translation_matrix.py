@@ -18,8 +18,9 @@ import openai
 import pytest
 from conftest import CLIENT_KEY, Gateway
 from mock_server import MockProvider
+from openapi_schema import validate
 
-CALLERS = ["openai", "anthropic"]
+CALLERS = ["openai", "anthropic", "responses"]  # responses: the openai SDK's Responses API
 PROTOCOLS = {"openai": "OpenAI-compatible", "anthropic": "Anthropic", "gemini": "Gemini", "azure": "Azure OpenAI"}
 FEATURES = {
     "text": "text",
@@ -33,7 +34,13 @@ FEATURES = {
     "usage": "usage incl. cache + reasoning",
     "upstream_error": "upstream error",
     "stream_cut": "upstream cut mid-stream",
+    "embeddings": "embeddings",
+    "images": "images",
+    "responses": "Responses API",
 }
+PER_UPSTREAM = {"embeddings", "images", "responses"}  # one cell per upstream (the openai SDK's row)
+SERVED = {"embeddings": {"openai", "gemini", "azure"}, "images": {"openai", "azure"}}  # else a clear 400
+NATIVE_RESPONSES = {"openai", "azure"}  # the others get the Responses API translated through chat
 TEXT = "word0 word1 word2 word3 word4 word5 word6 word7"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
 SCHEMA: Any = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -43,19 +50,54 @@ AN_TOOLS: Any = [{"name": "get_weather", "input_schema": PARAMS}]
 ARGS = [{"city": "Paris", "n": 0}, {"city": "Paris", "n": 1}]
 
 
+RS_TOOLS: Any = [{"type": "function", "name": "get_weather", "parameters": PARAMS}]
+
+
+class StreamFailed(Exception):
+    """A Responses stream ended with an `error` event (the SDK yields it as an event rather than raising)."""
+
+
 class Caller:
     """One dialect's SDK, reduced to what the grid asks: (text, tool calls [(name, args)], stop) per answer."""
 
     def __init__(self, dialect: str, gw: Gateway) -> None:
         self.dialect = dialect
-        if dialect == "openai":
+        if dialect in ("openai", "responses"):
             self.oa = openai.OpenAI(base_url=gw.base_url, api_key=CLIENT_KEY, max_retries=0, timeout=20)
         else:
             self.an = anthropic.Anthropic(base_url=gw.url, api_key=CLIENT_KEY, max_retries=0, timeout=20)
 
+    def respond(
+        self, model: str, stream: bool, tools: bool, forced: bool, **extra: Any
+    ) -> tuple[str, list[Any], str | None, Any]:
+        kw: Any = {"model": model, "input": extra.pop("input", "hi"), **extra}
+        if tools:
+            kw["tools"] = RS_TOOLS
+            if forced:
+                kw["tool_choice"] = {"type": "function", "name": "get_weather"}
+        if not stream:
+            r = self.oa.responses.create(**kw)
+        else:
+            deltas, r = 0, None
+            for ev in self.oa.responses.create(stream=True, **kw):
+                validate("ResponseStreamEvent", ev.model_dump(mode="json", exclude_unset=True, by_alias=True))
+                if ev.type == "response.function_call_arguments.delta":
+                    deltas += 1
+                elif ev.type == "error":
+                    raise StreamFailed(ev.message)
+                elif ev.type in ("response.completed", "response.incomplete"):
+                    r = ev.response
+            self.deltas = deltas
+            assert r is not None, "the stream ended without response.completed"
+        validate("Response", r.model_dump(mode="json", exclude_unset=True, by_alias=True))
+        calls = [(i.name, json.loads(i.arguments)) for i in r.output if i.type == "function_call"]
+        return r.output_text, calls, r.status, r.usage
+
     def ask(
         self, model: str, stream: bool = False, tools: bool = False, forced: bool = False, **extra: Any
     ) -> tuple[str, list[Any], str | None, Any]:
+        if self.dialect == "responses":
+            return self.respond(model, stream, tools, forced, **extra)
         if self.dialect == "openai":
             kw: Any = {"model": model, "messages": extra.pop("messages", [{"role": "user", "content": "hi"}]), **extra}
             if tools:
@@ -114,7 +156,16 @@ def sent(mock: MockProvider) -> dict[str, Any]:
 
 
 def tool_stop(dialect: str) -> str:
-    return "tool_calls" if dialect == "openai" else "tool_use"
+    return {"openai": "tool_calls", "anthropic": "tool_use", "responses": "completed"}[dialect]
+
+
+def end_stop(dialect: str) -> str:
+    return {"openai": "stop", "anthropic": "end_turn", "responses": "completed"}[dialect]
+
+
+def native_responses(c: Caller, up: str) -> bool:
+    """Whether the upstream got the Responses caller's own bytes (it speaks the Responses API)."""
+    return c.dialect == "responses" and up in ("openai", "azure")
 
 
 # -- per-feature checks ----------------------------------------------------------------------------------
@@ -122,13 +173,13 @@ def tool_stop(dialect: str) -> str:
 
 def check_text(c: Caller, up: str, mock: MockProvider) -> None:
     text, calls, stop, _ = c.ask(up)
-    assert (text, calls, stop) == (TEXT, [], "stop" if c.dialect == "openai" else "end_turn")
+    assert (text, calls, stop) == (TEXT, [], end_stop(c.dialect))
     assert sent(mock) is not None
 
 
 def check_stream(c: Caller, up: str, mock: MockProvider) -> None:
     text, _, stop, usage = c.ask(up, stream=True)
-    assert (text, stop) == (TEXT, "stop" if c.dialect == "openai" else "end_turn")
+    assert (text, stop) == (TEXT, end_stop(c.dialect))
     assert usage is not None and (usage.completion_tokens if c.dialect == "openai" else usage.output_tokens) == 8
 
 
@@ -150,8 +201,14 @@ def check_parallel_tools(c: Caller, up: str, mock: MockProvider) -> None:
 
 
 def check_tool_result(c: Caller, up: str, mock: MockProvider) -> None:
-    if c.dialect == "openai":
+    if c.dialect == "responses":
         history: Any = [
+            {"role": "user", "content": "weather?"},
+            {"type": "function_call", "call_id": "call_9", "name": "get_weather", "arguments": '{"city":"Paris"}'},
+            {"type": "function_call_output", "call_id": "call_9", "output": "18C"},
+        ]
+    elif c.dialect == "openai":
+        history = [
             {"role": "user", "content": "weather?"},
             {
                 "role": "assistant",
@@ -175,10 +232,12 @@ def check_tool_result(c: Caller, up: str, mock: MockProvider) -> None:
             },
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_9", "content": "18C"}]},
         ]
-    text, _, _, _ = c.ask(up, tools=True, messages=history)
+    text, _, _, _ = c.ask(up, tools=True, **{"input" if c.dialect == "responses" else "messages": history})
     assert text == TEXT
     body = sent(mock)
-    if up in ("openai", "azure"):
+    if native_responses(c, up):
+        assert body["input"] == history
+    elif up in ("openai", "azure"):
         assert body["messages"][-1] == {"role": "tool", "tool_call_id": "call_9", "content": "18C"}
         assert body["messages"][-2]["tool_calls"][0]["id"] == "call_9"
     elif up == "anthropic":
@@ -201,8 +260,13 @@ def check_tool_result(c: Caller, up: str, mock: MockProvider) -> None:
 
 
 def check_image(c: Caller, up: str, mock: MockProvider) -> None:
-    if c.dialect == "openai":
+    if c.dialect == "responses":
         content: Any = [
+            {"type": "input_text", "text": "what?"},
+            {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}", "detail": "auto"},
+        ]
+    elif c.dialect == "openai":
+        content = [
             {"type": "text", "text": "what?"},
             {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
         ]
@@ -211,14 +275,15 @@ def check_image(c: Caller, up: str, mock: MockProvider) -> None:
             {"type": "text", "text": "what?"},
             {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
         ]
-    text, _, _, _ = c.ask(up, messages=[{"role": "user", "content": content}])
+    turn = [{"role": "user", "content": content}]
+    text, _, _, _ = c.ask(up, **{"input" if c.dialect == "responses" else "messages": turn})
     assert text == TEXT
     body = sent(mock)
-    if up in ("openai", "azure"):
-        assert body["messages"][-1]["content"][1] == {
-            "type": "image_url",
-            "image_url": {"url": f"data:image/png;base64,{PNG}"},
-        }
+    if native_responses(c, up):
+        assert body["input"] == turn
+    elif up in ("openai", "azure"):
+        image = body["messages"][-1]["content"][1]
+        assert image["type"] == "image_url" and image["image_url"]["url"] == f"data:image/png;base64,{PNG}"
     elif up == "anthropic":
         assert body["messages"][-1]["content"][1] == {
             "type": "image",
@@ -229,19 +294,23 @@ def check_image(c: Caller, up: str, mock: MockProvider) -> None:
 
 
 def check_json_output(c: Caller, up: str, mock: MockProvider) -> None:
-    if c.dialect == "openai":
-        text, calls, stop, _ = c.ask(
-            up, response_format={"type": "json_schema", "json_schema": {"name": "place", "schema": SCHEMA}}
-        )
-        assert calls == [] and stop == "stop"
+    if c.dialect in ("openai", "responses"):
+        if c.dialect == "openai":
+            fmt: Any = {"response_format": {"type": "json_schema", "json_schema": {"name": "place", "schema": SCHEMA}}}
+        else:
+            fmt = {"text": {"format": {"type": "json_schema", "name": "place", "schema": SCHEMA}}}
+        text, calls, stop, _ = c.ask(up, **fmt)
+        assert calls == [] and stop == end_stop(c.dialect)
         if up == "anthropic":  # the forced tool's input comes back as the content
             assert json.loads(text) == ARGS[0]
     else:
         c.ask(up, output_config={"format": {"type": "json_schema", "schema": SCHEMA}})
     body = sent(mock)
-    if up in ("openai", "azure"):
+    if native_responses(c, up):
+        assert body["text"]["format"]["schema"] == SCHEMA
+    elif up in ("openai", "azure"):
         assert body["response_format"]["json_schema"]["schema"] == SCHEMA
-    elif up == "anthropic" and c.dialect == "openai":
+    elif up == "anthropic" and c.dialect != "anthropic":
         assert body["tool_choice"] == {"type": "tool", "name": "json_output"}
         assert body["tools"][-1]["input_schema"] == SCHEMA
     elif up == "anthropic":  # the caller's own bytes
@@ -265,7 +334,11 @@ def check_usage(c: Caller, up: str, mock: MockProvider, gw: Gateway) -> None:
             ) == (12, 0, 7, 3)
         else:
             assert (rec["output_tokens"], rec["reasoning_tokens"]) == (8, 4)
-        if c.dialect == "openai":
+        if c.dialect == "responses":
+            assert usage.input_tokens_details.cached_tokens == 5 and usage.output_tokens == 12
+            assert usage.input_tokens == rec["prompt_tokens"]
+            assert usage.output_tokens_details.reasoning_tokens == rec["reasoning_tokens"]
+        elif c.dialect == "openai":
             assert usage.prompt_tokens_details.cached_tokens == 5 and usage.completion_tokens == 12
             assert usage.prompt_tokens == rec["prompt_tokens"]
             assert usage.completion_tokens_details.reasoning_tokens == rec["reasoning_tokens"]
@@ -275,7 +348,7 @@ def check_usage(c: Caller, up: str, mock: MockProvider, gw: Gateway) -> None:
 
 
 def check_upstream_error(c: Caller, up: str, mock: MockProvider) -> None:
-    exc: Any = openai.RateLimitError if c.dialect == "openai" else anthropic.RateLimitError
+    exc: Any = anthropic.RateLimitError if c.dialect == "anthropic" else openai.RateLimitError
     with pytest.raises(exc) as info:
         c.ask(f"{up}-429")
     assert info.value.status_code == 429 and "mock error" in str(info.value)
@@ -283,18 +356,76 @@ def check_upstream_error(c: Caller, up: str, mock: MockProvider) -> None:
 
 
 def check_stream_cut(c: Caller, up: str, mock: MockProvider) -> None:
-    exc: Any = openai.APIError if c.dialect == "openai" else anthropic.APIError
+    exc: Any = {"openai": openai.APIError, "anthropic": anthropic.APIError, "responses": StreamFailed}[c.dialect]
     for fault in ("cut", "errevent"):
         with pytest.raises(exc):
             c.ask(f"{up}-{fault}", stream=True)
 
 
+M64 = 2**64 - 1
+
+
+def mock_vector(text: str, dims: int = 8) -> list[float]:
+    """The mock's embedding of `text` (benches/mock_provider/README.md): FNV-1a seed, splitmix64 per value."""
+    seed = 0xCBF29CE484222325
+    for byte in text.encode():
+        seed = ((seed ^ byte) * 0x100000001B3) & M64
+
+    def mix(x: int) -> int:
+        z = (x + 0x9E3779B97F4A7C15) & M64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+        return z ^ (z >> 31)
+
+    return [((mix((seed + j) & M64) >> 40) - 2**23) / 2**23 for j in range(dims)]
+
+
+def refused(call: Any) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        call()
+    assert info.value.code == "unsupported_endpoint" and "does not serve" in str(info.value)
+
+
+def check_embeddings(c: Caller, up: str, mock: MockProvider) -> None:
+    def call() -> Any:
+        return c.oa.embeddings.create(model=up, input=["alpha", "beta"], encoding_format="float")
+
+    if up not in SERVED["embeddings"]:
+        return refused(call)
+    got = call()
+    assert [d.embedding for d in got.data] == [mock_vector("alpha"), mock_vector("beta")]
+    path = mock.requests()[-1]["path"]
+    assert path.endswith(":batchEmbedContents" if up == "gemini" else "/embeddings")
+
+
+def check_images(c: Caller, up: str, mock: MockProvider) -> None:
+    def call() -> Any:
+        return c.oa.images.generate(model=up, prompt="a fox", response_format="b64_json")
+
+    if up not in SERVED["images"]:
+        return refused(call)
+    got = call()
+    assert got.data is not None and base64.b64decode(got.data[0].b64_json or "").startswith(b"\x89PNG")
+    assert mock.requests()[-1]["path"].endswith("/images/generations")
+
+
+def check_responses(c: Caller, up: str, mock: MockProvider) -> None:
+    got = c.oa.responses.create(model=up, input="hi")
+    assert got.output_text == TEXT and got.status == "completed"
+    assert mock.requests()[-1]["path"].endswith("/responses") == (up in NATIVE_RESPONSES)
+
+
 CHECKS = {name: globals()[f"check_{name}"] for name in FEATURES}
+CELLS = [
+    (caller, upstream, feature)
+    for caller in CALLERS
+    for upstream in PROTOCOLS
+    for feature in FEATURES
+    if feature not in PER_UPSTREAM or caller == "openai"
+]
 
 
-@pytest.mark.parametrize("feature", list(FEATURES))
-@pytest.mark.parametrize("upstream", list(PROTOCOLS))
-@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(("caller", "upstream", "feature"), CELLS)
 def test_matrix(native_gateway: Gateway, mock: MockProvider, caller: str, upstream: str, feature: str) -> None:
     c = Caller(caller, native_gateway)
     if feature == "usage":
@@ -304,13 +435,27 @@ def test_matrix(native_gateway: Gateway, mock: MockProvider, caller: str, upstre
 
 
 def render_table() -> str:
-    """The README's table: one row per upstream protocol and caller dialect, a ✓ per feature this grid runs."""
+    """The README's table: one row per upstream protocol and caller dialect, a cell per feature this grid
+    runs: ✓, `400` (refused with a clear error, tested), `native` / `translated` (how the Responses API
+    reaches the upstream), `—` (per-upstream features are tested once, in the openai SDK's row)."""
+
+    def cell(caller: str, up: str, feature: str) -> str:
+        if feature in PER_UPSTREAM and caller != "openai":
+            return "—"
+        if feature in SERVED and up not in SERVED[feature]:
+            return "400"
+        if feature == "responses":
+            return "native" if up in NATIVE_RESPONSES else "translated"
+        return "✓"
+
     head = "| upstream ← caller | " + " | ".join(FEATURES.values()) + " |"
     rows = [head, "| --- |" + " :-: |" * len(FEATURES)]
-    for label in PROTOCOLS.values():
+    for up, label in PROTOCOLS.items():
         for caller in CALLERS:
-            sdk = "openai SDK" if caller == "openai" else "anthropic SDK"
-            rows.append(f"| {label} ← {sdk} | " + " | ".join("✓" for _ in FEATURES) + " |")
+            sdk = {"openai": "openai SDK", "anthropic": "anthropic SDK", "responses": "openai SDK, Responses API"}[
+                caller
+            ]
+            rows.append(f"| {label} ← {sdk} | " + " | ".join(cell(caller, up, f) for f in FEATURES) + " |")
     return "\n".join(rows)
 
 

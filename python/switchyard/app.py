@@ -33,6 +33,7 @@ from switchyard.pipeline.caller import CallerFactory
 from switchyard.pipeline.count_tokens import count_message_tokens
 from switchyard.pipeline.dialect import AnthropicCaller
 from switchyard.pipeline.gateway import Gateway
+from switchyard.pipeline.responses import ResponsesCaller
 from switchyard.pipeline.surfaces import COMPLETIONS, EMBEDDINGS, IMAGES, MODERATIONS
 from switchyard.reload import CONFIG_ENV, Reloader
 
@@ -58,6 +59,7 @@ class App:
             "/chat/completions": chat,
             "/v1/messages": {"POST": self._messages},  # the Anthropic dialect
             "/v1/messages/count_tokens": {"POST": self._count_tokens},
+            **_aliased("/responses", {"POST": self._route(ResponsesCaller)}),
             **_aliased("/embeddings", {"POST": self._route(EMBEDDINGS.caller)}),
             **_aliased("/images/generations", {"POST": self._route(IMAGES.caller)}),
             **_aliased("/completions", {"POST": self._route(COMPLETIONS.caller)}),

@@ -24,7 +24,10 @@ class Caller(Protocol):
     name: str  # the endpoint, as the request log names it ("messages", "responses", "embeddings", ...)
     body: bytes  # what routing and limits read: the canonical chat body, or the caller's own bytes
     counts_input: bool  # an answer without usage is billed the counted input (embeddings)
-    error_event: Callable[[GatewayError], bytes]  # how a stream that fails after its start ends
+
+    def error_event(self, err: GatewayError, /) -> bytes:
+        """How a stream that fails after its start ends, in the route's dialect."""
+        ...
 
     def inspect(self) -> tuple[Inspected, str]:
         """The scan of `body` and its model; 400 for a body the route cannot take."""

@@ -1,0 +1,139 @@
+"""The Responses API caller (`POST /v1/responses`): its request turned canonical, and a per-request view
+of the adapters that answers in the Responses dialect.
+
+  - an upstream that serves the Responses API itself (`responses` in the provider's endpoints: OpenAI,
+    Azure) gets the caller's own bytes with `model` rewritten and answers byte for byte, server-side
+    state (`previous_response_id`, `store`) included;
+  - any other upstream gets the stateless use (full `input` each turn) translated through the canonical
+    chat form by its adapter, and its answer, already in OpenAI chat shape, translated on to a
+    `response` object or the Responses event stream (dialects/responses/).
+A request only a native upstream can take (`previous_response_id`, built-in tools, ...) is routed on a
+stand-in body, and a translated upstream reached for it refuses with the 400 naming the limitation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from switchyard._core import Inspected, rewrite_model
+from switchyard.canonical import JsonObject, Usage
+from switchyard.dialects.responses import native
+from switchyard.dialects.responses import request as responses_request
+from switchyard.dialects.responses import response as responses_response
+from switchyard.errors import GatewayError, InvalidRequest
+from switchyard.pipeline.account import parse_usage
+from switchyard.pipeline.count import prompt_tokens
+from switchyard.pipeline.dialect import Stacked
+from switchyard.pipeline.inspect import inspect_chat
+from switchyard.providers.base import Adapter, StreamTap
+from switchyard.upstream import UpstreamRequest
+
+FATAL = ("invalid_json", "not_object", "missing_required_parameter")  # no upstream can take these
+
+
+class ResponsesCaller:
+    """One Responses API request: its canonical body, what the answer echoes, and the adapters as it
+    sees them."""
+
+    name = "responses"
+    counts_input = False
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.problem: InvalidRequest | None = None  # what keeps this request from being translated
+        self.echo: JsonObject = {}
+        try:
+            self.body, self.echo = responses_request.to_openai(raw)
+        except InvalidRequest as e:
+            if e.code in FATAL:
+                raise
+            self.problem = e  # only a native upstream can take it: route on a stand-in
+            self.body = responses_request.minimal(raw)
+        self.translator: responses_response.StreamTranslator | None = None
+
+    def error_event(self, err: GatewayError) -> bytes:
+        """The `error` event ending a stream that fails after its start (numbered after the last one sent
+        when the stream was translated here)."""
+        if self.translator is not None:
+            return self.translator.error_event(err)
+        data = {"type": "error", "code": err.code, "message": err.message, "param": err.param, "sequence_number": 0}
+        return b"event: error\ndata: " + orjson.dumps(data) + b"\n\n"
+
+    def inspect(self) -> tuple[Inspected, str]:
+        return inspect_chat(self.body)
+
+    async def count(self, body: bytes) -> int:
+        return await prompt_tokens(body)
+
+    def view(self, adapters: Mapping[str, Adapter]) -> dict[str, Adapter]:
+        """The adapters, each answering in the Responses dialect for this request."""
+        out: dict[str, Adapter] = {}
+        for name, a in adapters.items():
+            if "responses" in getattr(a, "endpoints", ()):
+                out[name] = _Native(a, self.raw)
+            else:
+                out[name] = _Translated(a, self)
+        return out
+
+
+class _Native:
+    """An upstream serving the Responses API: bytes in and out, usage read on the way."""
+
+    protocol = "openai-responses"
+    stream_usage = True
+
+    def __init__(self, adapter: Any, raw: bytes) -> None:
+        self.adapter = adapter
+        self.raw = raw
+        self.name = adapter.name
+        self.transport = adapter.transport
+
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
+        a = self.adapter
+        url = a.endpoint_url("responses", model)
+        out = rewrite_model(self.raw, model)
+        return UpstreamRequest(url, a.headers, out, a.timeouts, f"{a.name}/{model}", info.stream), False
+
+    def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
+        e: GatewayError = self.adapter.error(status, body, retry_after, deployment)
+        return e
+
+    def whole(self, body: bytes) -> tuple[bytes, Usage | None]:
+        return body, native.whole_usage(body)
+
+    def stream_tap(self, strip_usage: bool, collect_text: bool) -> StreamTap:
+        return native.PassthroughTap()
+
+
+class _Translated:
+    """Any other upstream: its adapter's OpenAI-shaped answer, translated on to the Responses dialect."""
+
+    protocol = "openai"
+
+    def __init__(self, adapter: Adapter, caller: ResponsesCaller) -> None:
+        self.adapter = adapter
+        self.caller = caller
+        self.name = adapter.name
+        self.transport = adapter.transport
+        self.stream_usage = adapter.stream_usage
+
+    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
+        if self.caller.problem is not None:
+            raise self.caller.problem
+        return self.adapter.build(self.caller.body, info, model)
+
+    def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
+        return self.adapter.error(status, body, retry_after, deployment)
+
+    def whole(self, body: bytes) -> tuple[bytes, Usage | None]:
+        openai_body, usage = self.adapter.whole(body)
+        return responses_response.whole(openai_body, usage, self.caller.echo), usage
+
+    def stream_tap(self, strip_usage: bool, collect_text: bool) -> StreamTap:
+        first = self.adapter.stream_tap(strip_usage, collect_text)
+        second = responses_response.StreamTranslator(lambda: parse_usage(first.usage), self.caller.echo)
+        self.caller.translator = second
+        return Stacked(first, second)
