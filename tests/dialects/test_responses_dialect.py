@@ -781,3 +781,42 @@ def test_stream_error_before_any_event_sets_error_for_failover() -> None:
     events = check_events(tap.feed(b"data: " + orjson.dumps(err) + b"\n\n"))
     assert [e["type"] for e in events] == ["error"] and events[0]["code"] == "429"
     assert tap.error is not None and not tap.done
+
+
+def test_the_openai_sdk_reads_both_answers() -> None:
+    """The openai SDK's own request bodies in, its own parsers (and stream accumulator) on what comes out;
+    in process, through the SDK's HTTP client's mock transport."""
+    import httpx2
+    import openai
+
+    calls = [("call_1", "get_weather", '{"city":"Paris"}')]
+    stream = [
+        chunk({"reasoning_content": "Hm."}),
+        chunk({"content": "Checking."}),
+        *ONE_TOOL[:-3],
+        *ending("tool_calls"),
+    ]
+    sent: list[dict[str, Any]] = []
+
+    def handler(req: Any) -> Any:
+        canonical, echo = request.to_openai(req.content)
+        sent.append(orjson.loads(canonical))
+        if sent[-1].get("stream"):
+            tap = response.StreamTranslator(lambda: USAGE, echo)
+            body = b"".join(tap.feed(c) for c in stream)
+            return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+        body = response.whole(chat_completion("Checking.", calls, reasoning="Hm.", finish="tool_calls"), USAGE, echo)
+        return httpx2.Response(200, headers={"content-type": "application/json"}, content=body)
+
+    client = openai.OpenAI(
+        api_key="k", base_url="http://gw/v1", http_client=httpx2.Client(transport=httpx2.MockTransport(handler))
+    )
+    tools: Any = [{"type": "function", "name": "get_weather", "parameters": WEATHER, "strict": False}]
+    got = client.responses.create(model="m", input="Weather?", instructions="Be brief.", tools=tools, store=False)
+    with client.responses.stream(model="m", input="Weather?", tools=tools, reasoning={"effort": "low"}) as s:
+        streamed = s.get_final_response()
+    for r in (got, streamed):
+        assert r.output_text == "Checking." and r.status == "completed" and r.usage is not None
+        assert [o.type for o in r.output] == ["reasoning", "message", "function_call"]
+        assert r.output[2].arguments == '{"city":"Paris"}' and r.usage.output_tokens_details.reasoning_tokens == 12  # type: ignore[union-attr]
+    assert sent[0]["messages"][0] == {"role": "system", "content": "Be brief."} and sent[1]["reasoning_effort"] == "low"

@@ -162,6 +162,8 @@ class StreamTranslator:
     def feed(self, chunk: bytes) -> bytes:
         out: list[bytes] = []
         for ev in self._sse.feed(chunk):
+            if self.done:  # nothing follows the terminal event
+                break
             if ev.data.startswith("[DONE]"):
                 self._end(out)
                 continue
