@@ -32,6 +32,12 @@ def json_object(data: str | bytes) -> JsonObject | None:
     return value if isinstance(value, dict) else None
 
 
+def events_end(buf: bytes) -> int:
+    """Where the last complete SSE event in `buf` ends (0: none yet), whichever blank line ends it."""
+    ends = (buf.rfind(blank) + len(blank) if blank in buf else 0 for blank in (b"\n\n", b"\r\n\r\n", b"\r\r"))
+    return max(ends)
+
+
 class Usage(msgspec.Struct, frozen=True):
     """One request's tokens in non-overlapping classes, plus the OpenAI-shaped totals derived from them.
 

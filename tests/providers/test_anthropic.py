@@ -317,3 +317,13 @@ def test_a_parameter_anthropic_cannot_take_is_a_400_naming_it(native_gateway: Ga
     assert param in info.value.message
     if param in ("logprobs", "seed"):
         assert "anthropic/up-anthropic" in info.value.message
+
+
+def test_native_tap_holds_an_event_until_it_is_complete() -> None:
+    from switchyard.providers.anthropic.native import NativeTap
+
+    tap = NativeTap()
+    assert tap.feed(b"event: message_start\n") == b""  # no blank line yet: nothing is complete
+    assert tap.feed(b"data: {}\n") == b""
+    assert tap.feed(b"\nevent: ping\r\n") == b"event: message_start\ndata: {}\n\n"
+    assert tap.feed(b"data: {}\r\n\r\n") == b"event: ping\r\ndata: {}\r\n\r\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import orjson
 
 from switchyard._core import SseParser
-from switchyard.canonical import JsonObject, Usage, json_object
+from switchyard.canonical import JsonObject, Usage, events_end, json_object
 from switchyard.errors import UpstreamError
 from switchyard.providers.usage import responses_usage
 
@@ -27,12 +27,6 @@ def whole_usage(body: bytes) -> Usage | None:
     if answer is None:
         raise UpstreamError("upstream answered 200 with a body that is not a JSON object")
     return responses_usage(answer.get("usage"), answer.get("service_tier"))
-
-
-def _end(buf: bytes, blank: bytes) -> int:
-    """Where the last event ended by `blank` ends (0: none)."""
-    at = buf.rfind(blank)
-    return 0 if at < 0 else at + len(blank)
 
 
 def _envelope(err: JsonObject) -> bytes:
@@ -69,7 +63,7 @@ class PassthroughTap:
 
     def feed(self, chunk: bytes) -> bytes:
         buf = self._held + chunk
-        end = max(_end(buf, b"\n\n"), _end(buf, b"\r\n\r\n"), _end(buf, b"\r\r"))
+        end = events_end(buf)
         self._held = buf[end:]
         complete = buf[:end]
         if any(m in complete for m in BYTE_MARKERS):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import orjson
 
 from switchyard._core import SseParser
-from switchyard.canonical import JsonObject, Usage, json_object
+from switchyard.canonical import JsonObject, Usage, events_end, json_object
 from switchyard.errors import UpstreamError
 from switchyard.providers.usage import anthropic_usage, merge_anthropic
 
@@ -53,7 +53,7 @@ class NativeTap:
             elif kind == "error" and self.error is None:
                 self.error = ev.data.encode()
         buf = self._held + chunk
-        end = max(buf.rfind(b"\n\n") + 2, buf.rfind(b"\r\n\r\n") + 4, buf.rfind(b"\r\r") + 2, 0)
+        end = events_end(buf)
         self._held = buf[end:]
         return buf[:end]
 
