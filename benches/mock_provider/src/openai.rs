@@ -8,6 +8,10 @@ use serde::Deserialize;
 use std::borrow::Cow;
 use std::time::Duration;
 
+/// The error event an OpenAI-style stream ends with (`error_event_after`).
+pub const STREAM_ERROR: &[u8] =
+    b"data: {\"error\":{\"message\":\"mock stream error\",\"type\":\"server_error\",\"code\":\"mock\"}}\n\n";
+
 #[derive(Deserialize)]
 struct ChatReq<'a> {
     #[serde(borrow)]
@@ -256,12 +260,7 @@ pub async fn chat(ctx: &mut Ctx, body: Bytes) -> Resp {
     let end = if k.drop_after.is_some() {
         End::Abort
     } else if k.error_event_after.is_some() {
-        steps.push(step(
-            0,
-            Bytes::from_static(
-                b"data: {\"error\":{\"message\":\"mock stream error\",\"type\":\"server_error\",\"code\":\"mock\"}}\n\n",
-            ),
-        ));
+        steps.push(step(0, Bytes::from_static(crate::openai::STREAM_ERROR)));
         End::Stream
     } else {
         steps.push(step(0, chunk("{}", &js(&finish))));

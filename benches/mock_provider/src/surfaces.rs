@@ -357,12 +357,7 @@ pub async fn completions(ctx: &mut Ctx, body: Bytes) -> Resp {
     let end = if k.drop_after.is_some() {
         End::Abort
     } else if k.error_event_after.is_some() {
-        steps.push(step(
-            0,
-            Bytes::from_static(
-                b"data: {\"error\":{\"message\":\"mock stream error\",\"type\":\"server_error\",\"code\":\"mock\"}}\n\n",
-            ),
-        ));
+        steps.push(step(0, Bytes::from_static(crate::openai::STREAM_ERROR)));
         End::Stream
     } else {
         for i in 0..choices {

@@ -91,14 +91,15 @@ class _Native:
         return self.adapter.stream_tap_native()
 
 
-class _Translated:
-    """Any other upstream: its adapter's OpenAI-shaped answer, translated on to Anthropic's."""
+class TranslatedView:
+    """An upstream that does not speak the caller's dialect: the canonical request through its adapter
+    (a subclass translates the adapter's OpenAI-shaped answer on to the dialect)."""
 
     protocol = "openai"
 
     def __init__(self, adapter: Adapter, problem: InvalidRequest | None, body: bytes) -> None:
         self.adapter = adapter
-        self.problem = problem
+        self.problem = problem  # what keeps the request from being translated (raised if this is tried)
         self.body = body  # the canonical request as this upstream may take it
         self.name = adapter.name
         self.transport = adapter.transport
@@ -111,6 +112,10 @@ class _Translated:
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
         return self.adapter.error(status, body, retry_after, deployment)
+
+
+class _Translated(TranslatedView):
+    """Any other upstream: its adapter's OpenAI-shaped answer, translated on to Anthropic's."""
 
     def whole(self, body: bytes) -> tuple[bytes, Usage | None]:
         openai_body, usage = self.adapter.whole(body)

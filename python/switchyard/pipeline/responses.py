@@ -26,7 +26,7 @@ from switchyard.dialects.responses import response as responses_response
 from switchyard.errors import GatewayError, InvalidRequest
 from switchyard.pipeline.account import parse_usage
 from switchyard.pipeline.count import prompt_tokens
-from switchyard.pipeline.dialect import Stacked
+from switchyard.pipeline.dialect import Stacked, TranslatedView
 from switchyard.pipeline.inspect import inspect_chat
 from switchyard.providers.base import Adapter, StreamTap
 from switchyard.upstream import UpstreamRequest
@@ -108,25 +108,12 @@ class _Native:
         return native.PassthroughTap()
 
 
-class _Translated:
+class _Translated(TranslatedView):
     """Any other upstream: its adapter's OpenAI-shaped answer, translated on to the Responses dialect."""
 
-    protocol = "openai"
-
     def __init__(self, adapter: Adapter, caller: ResponsesCaller) -> None:
-        self.adapter = adapter
+        super().__init__(adapter, caller.problem, caller.body)
         self.caller = caller
-        self.name = adapter.name
-        self.transport = adapter.transport
-        self.stream_usage = adapter.stream_usage
-
-    def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
-        if self.caller.problem is not None:
-            raise self.caller.problem
-        return self.adapter.build(self.caller.body, info, model)
-
-    def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
-        return self.adapter.error(status, body, retry_after, deployment)
 
     def whole(self, body: bytes) -> tuple[bytes, Usage | None]:
         openai_body, usage = self.adapter.whole(body)

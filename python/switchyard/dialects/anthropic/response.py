@@ -21,8 +21,8 @@ from typing import Any
 
 import orjson
 
-from switchyard._core import SseParser
-from switchyard.canonical import JsonObject, Usage, json_object
+from switchyard.canonical import JsonObject, Usage
+from switchyard.dialects.stream import ChunkTranslator
 from switchyard.errors import UpstreamError
 
 STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
@@ -96,40 +96,24 @@ def _event(name: str, data: JsonObject) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-class StreamTranslator:
+class StreamTranslator(ChunkTranslator):
     """OpenAI chunks in, Anthropic events out (the `StreamTap` surface, stacked after the adapter's)."""
 
     def __init__(self, usage: Callable[[], Usage | None]) -> None:
         """`usage`: the stream's usage so far, as the adapter's tap below this one parsed it."""
         self._usage = usage
-        self._sse = SseParser()
+        super().__init__()
         self._started = False
         self._index = -1
         self._open: str | None = None  # the open block's kind: thinking, text, tool_use
         self._tools: dict[int, int] = {}  # OpenAI tool-call index → block index
         self._stop: str | None = None
         self.error: bytes | None = None
-        self.done = False
         self.text = ""
 
     @property
     def usage(self) -> Usage | None:
         return self._usage()
-
-    def feed(self, chunk: bytes) -> bytes:
-        out: list[bytes] = []
-        for ev in self._sse.feed(chunk):
-            if ev.data.startswith("[DONE]"):
-                self._end(out)
-                continue
-            data = json_object(ev.data)
-            if data is not None:
-                self._chunk(data, out)
-        return b"".join(out)
-
-    def finish(self) -> bytes:
-        self._sse.finish()
-        return b""
 
     def _start(self, data: JsonObject, out: list[bytes]) -> None:
         self._started = True

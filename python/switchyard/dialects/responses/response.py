@@ -29,8 +29,8 @@ from typing import Any
 
 import orjson
 
-from switchyard._core import SseParser
-from switchyard.canonical import JsonObject, Usage, json_object
+from switchyard.canonical import JsonObject, Usage
+from switchyard.dialects.stream import ChunkTranslator
 from switchyard.errors import GatewayError, UpstreamError
 
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
@@ -131,7 +131,7 @@ def whole(body: bytes, usage: Usage | None, echo: JsonObject) -> bytes:
     )
 
 
-class StreamTranslator:
+class StreamTranslator(ChunkTranslator):
     """OpenAI chunks in, Responses events out (the `StreamTap` surface, stacked after the adapter's)."""
 
     def __init__(self, usage: Callable[[], Usage | None], echo: JsonObject) -> None:
@@ -139,7 +139,7 @@ class StreamTranslator:
         request fields (request.to_openai)."""
         self._usage = usage
         self._echo = echo
-        self._sse = SseParser()
+        super().__init__()
         self._seq = 0
         self._base = ""
         self._created: Any = None
@@ -153,28 +153,10 @@ class StreamTranslator:
         self._args: dict[int, list[str]] = {}  # output index → the call's arguments so far
         self._finish: str | None = None
         self.error: bytes | None = None
-        self.done = False
 
     @property
     def usage(self) -> Usage | None:
         return self._usage()
-
-    def feed(self, chunk: bytes) -> bytes:
-        out: list[bytes] = []
-        for ev in self._sse.feed(chunk):
-            if self.done:  # nothing follows the terminal event
-                break
-            if ev.data.startswith("[DONE]"):
-                self._end(out)
-                continue
-            data = json_object(ev.data)
-            if data is not None:
-                self._chunk(data, out)
-        return b"".join(out)
-
-    def finish(self) -> bytes:
-        self._sse.finish()
-        return b""
 
     def error_event(self, err: GatewayError) -> bytes:
         """An `error` event: how a stream that fails after its start ends."""
