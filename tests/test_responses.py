@@ -13,7 +13,7 @@ from typing import Any
 import openai
 import pytest
 from conftest import ADMIN_KEY, CLIENT_KEY, UPSTREAM_KEY, Gateway
-from mock_server import MockProvider
+from mock_server import MockProvider, knob_prefix
 from openapi_schema import validate
 
 TEXT = "word0 word1 word2 word3 word4 word5 word6 word7"
@@ -35,10 +35,13 @@ def gw(mock: MockProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         providers[name] = {"kind": kind, "base_url": mock.url + suffix, "api_key": UPSTREAM_KEY}
         if endpoints is not None:
             providers[name]["endpoints"] = endpoints
+    cut = knob_prefix(drop_after=2, chunks=6, interval_ms=20)
+    providers["native-cut"] = {**providers["native"], "base_url": mock.url + cut + "/v1"}
+    providers["chat-cut"] = {**providers["chat"], "base_url": mock.url + cut + "/v1"}
     config = {
         "server": {"api_keys": [CLIENT_KEY], "admin_api_key": ADMIN_KEY},
         "providers": providers,
-        "models": {name: {"deployments": [{"provider": name, "model": f"up-{name}"}]} for name in UPSTREAMS},
+        "models": {name: {"deployments": [{"provider": name, "model": f"up-{name}"}]} for name in providers},
     }
     g = Gateway(config, tmp_path_factory.mktemp("responses"))
     yield g
@@ -171,3 +174,16 @@ def test_bad_requests_get_the_openai_envelope(gw: Gateway, body: dict[str, Any],
     got, raw = post(gw, body)
     err = json.loads(raw)["error"]
     assert got == status and err["param"] == param and set(err) == {"message", "type", "param", "code"}
+
+
+@pytest.mark.parametrize("model", ["native-cut", "chat-cut"])
+def test_a_stream_cut_mid_way_ends_with_a_numbered_error_event(gw: Gateway, model: str) -> None:
+    status, raw = post(gw, {"model": model, "input": "hi", "stream": True})
+    assert status == 200
+    seen = events(raw)
+    for _, data in seen:
+        validate("ResponseStreamEvent", data)
+    assert [d["sequence_number"] for _, d in seen] == list(range(len(seen)))
+    assert seen[-1][0] == "error" and "response.completed" not in [name for name, _ in seen]
+    assert any(name == "response.output_text.delta" for name, _ in seen)
+    assert gw.admin_requests()["recent"][-1]["error"] == "stream_cut"

@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from switchyard._core import Inspected, rewrite_model
 from switchyard.canonical import JsonObject, Usage
 from switchyard.dialects.responses import native
@@ -52,15 +50,12 @@ class ResponsesCaller:
                 raise
             self.problem = e  # only a native upstream can take it: route on a stand-in
             self.body = responses_request.minimal(raw)
-        self.translator: responses_response.StreamTranslator | None = None
+        self.tap: responses_response.StreamTranslator | native.PassthroughTap | None = None  # the stream's
 
     def error_event(self, err: GatewayError) -> bytes:
-        """The `error` event ending a stream that fails after its start (numbered after the last one sent
-        when the stream was translated here)."""
-        if self.translator is not None:
-            return self.translator.error_event(err)
-        data = {"type": "error", "code": err.code, "message": err.message, "param": err.param, "sequence_number": 0}
-        return b"event: error\ndata: " + orjson.dumps(data) + b"\n\n"
+        """The `error` event ending a stream that fails after its start, numbered after the last one sent."""
+        tap = self.tap or native.PassthroughTap()
+        return tap.error_event(err)
 
     def inspect(self) -> tuple[Inspected, str]:
         return inspect_chat(self.body)
@@ -73,7 +68,7 @@ class ResponsesCaller:
         out: dict[str, Adapter] = {}
         for name, a in adapters.items():
             if "responses" in getattr(a, "endpoints", ()):
-                out[name] = _Native(a, self.raw)
+                out[name] = _Native(a, self)
             else:
                 out[name] = _Translated(a, self)
         return out
@@ -85,16 +80,16 @@ class _Native:
     protocol = "openai-responses"
     stream_usage = True
 
-    def __init__(self, adapter: Any, raw: bytes) -> None:
+    def __init__(self, adapter: Any, caller: ResponsesCaller) -> None:
         self.adapter = adapter
-        self.raw = raw
+        self.caller = caller
         self.name = adapter.name
         self.transport = adapter.transport
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         a = self.adapter
         url = a.endpoint_url("responses", model)
-        out = rewrite_model(self.raw, model)
+        out = rewrite_model(self.caller.raw, model)
         return UpstreamRequest(url, a.headers, out, a.timeouts, f"{a.name}/{model}", info.stream), False
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
@@ -105,7 +100,8 @@ class _Native:
         return body, native.whole_usage(body)
 
     def stream_tap(self, strip_usage: bool, collect_text: bool) -> StreamTap:
-        return native.PassthroughTap()
+        tap = self.caller.tap = native.PassthroughTap()
+        return tap
 
 
 class _Translated(TranslatedView):
@@ -122,5 +118,5 @@ class _Translated(TranslatedView):
     def stream_tap(self, strip_usage: bool, collect_text: bool) -> StreamTap:
         first = self.adapter.stream_tap(strip_usage, collect_text)
         second = responses_response.StreamTranslator(lambda: parse_usage(first.usage), self.caller.echo)
-        self.caller.translator = second
+        self.caller.tap = second
         return Stacked(first, second)

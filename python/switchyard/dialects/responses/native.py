@@ -13,7 +13,7 @@ import orjson
 
 from switchyard._core import SseParser
 from switchyard.canonical import JsonObject, Usage, events_end, json_object
-from switchyard.errors import UpstreamError
+from switchyard.errors import GatewayError, UpstreamError
 from switchyard.providers.usage import responses_usage
 
 TERMINAL = ("response.completed", "response.incomplete", "response.failed")
@@ -50,6 +50,7 @@ class PassthroughTap:
     objects carry `"error": null`; escaped text in deltas never matches)."""
 
     def __init__(self) -> None:
+        self.events = 0  # events relayed so far: the next one's sequence_number
         self._held = b""
         self._usage: Usage | None = None
         self.error: bytes | None = None
@@ -66,6 +67,7 @@ class PassthroughTap:
         end = events_end(buf)
         self._held = buf[end:]
         complete = buf[:end]
+        self.events += complete.count(b"\n\n") + complete.count(b"\r\n\r\n")
         if any(m in complete for m in BYTE_MARKERS):
             self._read(complete)
         return complete
@@ -73,6 +75,11 @@ class PassthroughTap:
     def finish(self) -> bytes:
         rest, self._held = self._held, b""
         return rest
+
+    def error_event(self, err: GatewayError) -> bytes:
+        """An `error` event numbered after the events relayed: how a stream that fails after its start ends."""
+        data = {"type": "error", "code": err.code, "message": err.message, "param": err.param}
+        return b"event: error\ndata: " + orjson.dumps({**data, "sequence_number": self.events}) + b"\n\n"
 
     def _read(self, events: bytes) -> None:
         parser = SseParser()  # the bytes are whole events: a parser of their own has nothing pending
