@@ -36,6 +36,7 @@ def endpoints_config(mock_url: str) -> dict[str, Any]:
         "providers": {
             "oa": provider("openai-compatible", "/v1"),
             "oa500": provider("openai-compatible", "/v1", status=500),
+            "oa-nousage": {**provider("openai-compatible", "/v1"), "stream_usage": False},
             "az": provider("azure", ""),
             "gem": provider("gemini", "/v1beta"),
             "anth": provider("anthropic", "/v1"),
@@ -57,6 +58,7 @@ def endpoints_config(mock_url: str) -> dict[str, Any]:
             "dalle": group(("oa", "dall-e-3")),
             "img-azure": group(("az", "image-deployment")),
             "cmpl": group(("oa", "gpt-3.5-turbo-instruct")),
+            "cmpl-nousage": group(("oa-nousage", "gpt-3.5-turbo-instruct")),
             "fim": group(("deepseek", "deepseek-chat")),
             "omni-moderation-latest": group(("oa", "omni-moderation-2024-09-26")),
         },
@@ -277,6 +279,17 @@ def test_completions_stream_usage_asked_and_stripped(gw: Gateway, client: openai
     text = "".join(c.choices[0].text for c in chunks)
     record = last_record(gw)
     assert text and record["stream"] and record["usage"]["completion_tokens"] > 0
+
+
+def test_completions_stream_without_upstream_usage_is_counted(gw: Gateway, client: openai.OpenAI) -> None:
+    from switchyard._core import count_tokens, count_tokens_for_model
+
+    prompt = "Say this is a test please"
+    chunks = list(client.completions.create(model="cmpl-nousage", prompt=prompt, stream=True))
+    text = "".join(c.choices[0].text for c in chunks if c.choices)
+    usage = last_record(gw)["usage"]
+    assert usage["counted"] and usage["completion_tokens"] == count_tokens(text, "cl100k_base") > 0
+    assert usage["prompt_tokens"] == count_tokens_for_model(prompt, "cmpl-nousage")  # as admission estimated it
 
 
 def test_completions_fim_to_deepseek(client: openai.OpenAI, mock: MockProvider) -> None:

@@ -56,6 +56,9 @@ struct Chunk<'a> {
 
 #[derive(Deserialize)]
 struct Choice<'a> {
+    /// Legacy completions (`/v1/completions`) stream their text here rather than in a delta.
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     delta: Option<Delta<'a>>,
 }
@@ -87,14 +90,16 @@ struct FunctionDelta<'a> {
 }
 
 impl Chunk<'_> {
-    /// Appends the text this chunk generated: content, reasoning, refusals, tool names and arguments.
+    /// Appends the text this chunk generated: a completion's text, content, reasoning, refusals, tool
+    /// names and arguments.
     fn collect(&self, text: &mut String) {
-        for delta in self
-            .choices
-            .iter()
-            .flatten()
-            .filter_map(|c| c.delta.as_ref())
-        {
+        for choice in self.choices.iter().flatten() {
+            if let Some(t) = &choice.text {
+                text.push_str(t);
+            }
+            let Some(delta) = choice.delta.as_ref() else {
+                continue;
+            };
             for part in [&delta.content, &delta.reasoning_content, &delta.refusal]
                 .into_iter()
                 .flatten()
@@ -519,6 +524,15 @@ mod tests {
             "usage chunk stripped"
         );
         assert_eq!(Tap::new(false).text(), "");
+        // Legacy completions stream their text in `choices[].text`.
+        let mut tap = Tap::with_text(false, true);
+        tap.feed_to_vec(
+            b"data: {\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"def f\"}]}\n\n",
+        );
+        tap.feed_to_vec(
+            b"data: {\"choices\":[{\"index\":0,\"text\":\"():\",\"finish_reason\":null}]}\n\n",
+        );
+        assert_eq!(tap.text(), "def f():");
         // A chunk whose choices are not the expected shape still yields its usage.
         let mut tap = Tap::with_text(false, true);
         tap.feed_to_vec(b"data: {\"choices\":7,\"usage\":{\"a\":1}}\n\n");

@@ -118,7 +118,7 @@ def _strings(obj: dict[str, Any], names: tuple[str, ...]) -> list[str] | None:
 
 def chunk_text(obj: dict[str, Any]) -> str:
     """The generated text of one chunk, all or nothing as the Rust struct reading takes it: every
-    choice's delta content / reasoning_content / refusal and tool-call function name / arguments; ""
+    choice's `text` (legacy completions), delta content / reasoning_content / refusal and tool-call function name / arguments; ""
     when any of them is not a string or null where a string is read (the whole chunk is then unread)."""
     choices = obj.get("choices")
     if not isinstance(choices, list):
@@ -129,6 +129,10 @@ def chunk_text(obj: dict[str, Any]) -> str:
             continue  # serde reads [] as a choice with every field defaulted
         if not isinstance(choice, dict):
             return ""
+        completion = choice.get("text")  # legacy completions
+        if completion is not None and not isinstance(completion, str):
+            return ""
+        parts.append(completion or "")
         delta = choice.get("delta")
         if delta is None:
             continue

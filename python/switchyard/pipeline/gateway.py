@@ -172,7 +172,7 @@ class Gateway:
                     await attempt_s.response.close()
                 usage, error = result.usage, None if result.complete else "stream_cut"
                 if usage is None and result.complete and result.text:
-                    usage = await count_usage(body, result.text, attempt_s.deployment.model)
+                    usage = await count_usage(body, result.text, attempt_s.deployment.model, count)
             else:
                 attempt_w = await dispatcher.run(legs, body, info, _read_whole, start)
                 billed = None

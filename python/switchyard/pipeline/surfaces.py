@@ -134,7 +134,7 @@ class PassThrough:
         return body, whole_usage(body)
 
     def stream_tap(self, strip_usage: bool, collect_text: bool) -> StreamTap:
-        return ChatStreamTap(strip_usage)
+        return ChatStreamTap(strip_usage, collect_text=collect_text)
 
 
 class Unsupported:
