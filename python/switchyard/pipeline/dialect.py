@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from switchyard._core import Inspected
-from switchyard.canonical import Usage
+from switchyard.canonical import JsonObject, Usage
 from switchyard.dialects.anthropic import request as anthropic_request
 from switchyard.dialects.anthropic import response as anthropic_response
 from switchyard.errors import GatewayError, InvalidRequest, anthropic_sse_error_event
@@ -27,30 +27,46 @@ from switchyard.providers.anthropic import Anthropic
 from switchyard.providers.base import Adapter, StreamTap
 from switchyard.upstream import UpstreamRequest
 
+FATAL = ("invalid_json", "not_object", "missing_required_parameter")  # no upstream can take these
 
-class AnthropicCaller:
-    """One Anthropic-dialect request: its canonical body and the adapters as it sees them."""
 
-    name = "messages"
+class DialectCaller:
+    """A caller speaking another dialect of chat: its request in canonical form, or, when only an upstream
+    speaking its own protocol can take it, a stand-in to route on and the reason (`problem`); scanned and
+    counted as chat."""
+
+    name = ""
     counts_input = False
-    error_event: Callable[[GatewayError], bytes] = staticmethod(anthropic_sse_error_event)
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(
+        self, raw: bytes, translate: Callable[[bytes], tuple[bytes, JsonObject]], stand_in: Callable[[bytes], bytes]
+    ) -> None:
         self.raw = raw
         self.problem: InvalidRequest | None = None  # what keeps this request from being translated
+        self.echo: JsonObject = {}  # the request's fields, as translate read them
         try:
-            self.body, _ = anthropic_request.to_openai(raw)
+            self.body, self.echo = translate(raw)
         except InvalidRequest as e:
-            if e.code in ("invalid_json", "not_object", "missing_required_parameter"):
+            if e.code in FATAL:
                 raise
-            self.problem = e  # only an Anthropic upstream can take it: route on a stand-in
-            self.body = anthropic_request.minimal(raw)
+            self.problem = e  # only the dialect's own upstream can take it: route on a stand-in
+            self.body = stand_in(raw)
 
     def inspect(self) -> tuple[Inspected, str]:
         return inspect_chat(self.body)
 
     async def count(self, body: bytes) -> int:
         return await prompt_tokens(body)
+
+
+class AnthropicCaller(DialectCaller):
+    """One Anthropic-dialect request: its canonical body and the adapters as it sees them."""
+
+    name = "messages"
+    error_event: Callable[[GatewayError], bytes] = staticmethod(anthropic_sse_error_event)
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__(raw, anthropic_request.to_openai, anthropic_request.minimal)
 
     def view(self, adapters: Mapping[str, Adapter]) -> dict[str, Adapter]:
         """The adapters, each answering in Anthropic's dialect for this request."""

@@ -17,51 +17,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from switchyard._core import Inspected, rewrite_model
-from switchyard.canonical import JsonObject, Usage
+from switchyard.canonical import Usage
 from switchyard.dialects.responses import native
 from switchyard.dialects.responses import request as responses_request
 from switchyard.dialects.responses import response as responses_response
-from switchyard.errors import GatewayError, InvalidRequest
+from switchyard.errors import GatewayError
 from switchyard.pipeline.account import parse_usage
-from switchyard.pipeline.count import prompt_tokens
-from switchyard.pipeline.dialect import Stacked, TranslatedView
-from switchyard.pipeline.inspect import inspect_chat
+from switchyard.pipeline.dialect import DialectCaller, Stacked, TranslatedView
 from switchyard.providers.base import Adapter, StreamTap
 from switchyard.upstream import UpstreamRequest
 
-FATAL = ("invalid_json", "not_object", "missing_required_parameter")  # no upstream can take these
 
-
-class ResponsesCaller:
+class ResponsesCaller(DialectCaller):
     """One Responses API request: its canonical body, what the answer echoes, and the adapters as it
     sees them."""
 
     name = "responses"
-    counts_input = False
 
     def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        self.problem: InvalidRequest | None = None  # what keeps this request from being translated
-        self.echo: JsonObject = {}
-        try:
-            self.body, self.echo = responses_request.to_openai(raw)
-        except InvalidRequest as e:
-            if e.code in FATAL:
-                raise
-            self.problem = e  # only a native upstream can take it: route on a stand-in
-            self.body = responses_request.minimal(raw)
+        super().__init__(raw, responses_request.to_openai, responses_request.minimal)
         self.tap: responses_response.StreamTranslator | native.PassthroughTap | None = None  # the stream's
 
     def error_event(self, err: GatewayError) -> bytes:
         """The `error` event ending a stream that fails after its start, numbered after the last one sent."""
         tap = self.tap or native.PassthroughTap()
         return tap.error_event(err)
-
-    def inspect(self) -> tuple[Inspected, str]:
-        return inspect_chat(self.body)
-
-    async def count(self, body: bytes) -> int:
-        return await prompt_tokens(body)
 
     def view(self, adapters: Mapping[str, Adapter]) -> dict[str, Adapter]:
         """The adapters, each answering in the Responses dialect for this request."""
