@@ -151,8 +151,10 @@ class Gateway:
                 views = spoken.view(self.adapters)
                 legs = usable(legs, views)
                 dispatcher = Dispatcher(views, self.table, self.health, self.config.server.retry, want_usage=True)
-                if spoken.counts_input:
-                    await spoken.count(body)  # bills an answer that reports no usage
+                if spoken.counts_input and any(
+                    getattr(views[d.provider], "counts_input", False) for leg in legs for d in leg.deployments
+                ):
+                    await spoken.count(body)  # a provider that reports no usage: its answer carries the count
             if stream:
                 collect = not info.include_usage  # and no usage chunk was asked for (below): count it
 
