@@ -59,9 +59,14 @@ def model_for(route: str) -> str:
 @pytest.fixture(scope="module")
 def gw(mock: MockProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     provider = {"kind": "openai-compatible", "base_url": mock.url + "/v1", "api_key": UPSTREAM_KEY}
-    models = {
+    models: dict[str, Any] = {
         model_for(r): {"deployments": [{"provider": "mock", "model": "up"}], "limits": {"rpm": 1}} for r in PIPELINE
     }
+    for route in ("/v1/embeddings", "/v1/completions", "/v1/responses"):  # tokens, counted per route
+        models["tpm" + route.replace("/", "-")] = {
+            "deployments": [{"provider": "mock", "model": "up"}],
+            "limits": {"tpm": 40},
+        }
     config = {
         "server": {"api_keys": [CLIENT_KEY], "admin_api_key": ADMIN_KEY},
         "providers": {"mock": provider},
@@ -123,3 +128,15 @@ def test_auth_only_routes_need_their_key(gw: Gateway, route: str) -> None:
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(req, timeout=10)
         assert e.value.code == 401
+
+
+@pytest.mark.parametrize(
+    ("route", "field"), [("/v1/embeddings", "input"), ("/v1/completions", "prompt"), ("/v1/responses", "input")]
+)
+def test_token_limits_count_each_routes_own_input(gw: Gateway, route: str, field: str) -> None:
+    model = "tpm" + route.replace("/", "-")
+    status, _, _ = post(gw, route, {"model": model, field: "short"}, CLIENT_KEY)
+    assert status == 200
+    status, rid, answer = post(gw, route, {"model": model, field: "many words " * 30}, CLIENT_KEY)
+    assert status == 429 and json.loads(answer)["error"]["code"] == "request_too_large"
+    assert logged(gw, rid)["status"] == 429
