@@ -14,9 +14,8 @@ stand-in body, and a translated upstream reached for it refuses with the 400 nam
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from switchyard._core import Inspected, rewrite_model
+from switchyard._core import Inspected
 from switchyard.canonical import Usage
 from switchyard.dialects.responses import native
 from switchyard.dialects.responses import request as responses_request
@@ -25,6 +24,7 @@ from switchyard.errors import GatewayError
 from switchyard.pipeline.account import parse_usage
 from switchyard.pipeline.dialect import DialectCaller, Stacked, TranslatedView
 from switchyard.providers.base import Adapter, StreamTap
+from switchyard.providers.openai import OpenAICompatible
 from switchyard.upstream import UpstreamRequest
 
 
@@ -47,7 +47,7 @@ class ResponsesCaller(DialectCaller):
         """The adapters, each answering in the Responses dialect for this request."""
         out: dict[str, Adapter] = {}
         for name, a in adapters.items():
-            if "responses" in getattr(a, "endpoints", ()):
+            if "responses" in getattr(a, "endpoints", ()) and isinstance(a, OpenAICompatible):
                 out[name] = _Native(a, self)
             else:
                 out[name] = _Translated(a, self)
@@ -60,21 +60,18 @@ class _Native:
     protocol = "openai-responses"
     stream_usage = True
 
-    def __init__(self, adapter: Any, caller: ResponsesCaller) -> None:
+    def __init__(self, adapter: OpenAICompatible, caller: ResponsesCaller) -> None:
         self.adapter = adapter
         self.caller = caller
         self.name = adapter.name
         self.transport = adapter.transport
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
-        a = self.adapter
-        url = a.endpoint_url("responses", model)
-        out = rewrite_model(self.caller.raw, model)
-        return UpstreamRequest(url, a.headers, out, a.timeouts, f"{a.name}/{model}", info.stream), False
+        a = self.adapter  # the caller's own bytes: nothing to add
+        return a.request_to(a.endpoint_url("responses", model), self.caller.raw, info, model, False)
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
-        e: GatewayError = self.adapter.error(status, body, retry_after, deployment)
-        return e
+        return self.adapter.error(status, body, retry_after, deployment)
 
     def whole(self, body: bytes) -> tuple[bytes, Usage | None]:
         return body, native.whole_usage(body)

@@ -22,7 +22,7 @@ from switchyard.errors import GatewayError, InvalidRequest, UpstreamError, sse_e
 from switchyard.pipeline.count import run_counter
 from switchyard.pipeline.inspect import inspect_any
 from switchyard.providers.base import Adapter, StreamTap
-from switchyard.providers.openai import whole_usage
+from switchyard.providers.openai import OpenAICompatible, whole_usage
 from switchyard.routing.policy import Leg
 from switchyard.upstream import UpstreamRequest
 
@@ -96,9 +96,13 @@ class EndpointCall:
         """Each provider as this endpoint sees it: a pass-through if it serves it, else one that refuses."""
         out: dict[str, Adapter] = {}
         for name, a in adapters.items():
-            if self.name in getattr(a, "endpoints", ()):
-                special = getattr(a, "for_endpoint", None)  # a provider that translates the endpoint
-                out[name] = special(self) if special is not None else PassThrough(a, self.endpoint)
+            special = getattr(a, "for_endpoint", None)  # a provider that translates the endpoint
+            if self.name not in getattr(a, "endpoints", ()):
+                out[name] = Unsupported(a, self.endpoint)
+            elif special is not None:
+                out[name] = special(self)
+            elif isinstance(a, OpenAICompatible):
+                out[name] = PassThrough(a, self.endpoint)
             else:
                 out[name] = Unsupported(a, self.endpoint)
         return out
@@ -107,7 +111,7 @@ class EndpointCall:
 class PassThrough:
     """A provider serving the endpoint itself: the caller's bytes with `model` rewritten, answers as they are."""
 
-    def __init__(self, adapter: Any, endpoint: Endpoint) -> None:
+    def __init__(self, adapter: OpenAICompatible, endpoint: Endpoint) -> None:
         self.adapter = adapter
         self.endpoint = endpoint
         self.name = adapter.name
@@ -117,14 +121,10 @@ class PassThrough:
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         a = self.adapter
-        add_usage = want_usage and info.stream and a.stream_usage and not info.include_usage
-        out = rewrite_model(body, model, include_usage=add_usage)
-        url = a.endpoint_url(self.endpoint.path, model)
-        return UpstreamRequest(url, a.headers, out, a.timeouts, f"{a.name}/{model}", info.stream), add_usage
+        return a.request_to(a.endpoint_url(self.endpoint.path, model), body, info, model, want_usage)
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
-        e: GatewayError = self.adapter.error(status, body, retry_after, deployment)
-        return e
+        return self.adapter.error(status, body, retry_after, deployment)
 
     def whole(self, body: bytes) -> tuple[bytes, Usage | None]:
         if self.endpoint is IMAGES:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from switchyard._core import Inspected, rewrite_model
+from switchyard._core import Inspected
 from switchyard.config import ProviderConfig, Timeouts
 from switchyard.providers.openai import OpenAICompatible
 from switchyard.upstream import Transport, UpstreamRequest
@@ -27,7 +27,7 @@ class Azure(OpenAICompatible):
         super().__init__(name, cfg, timeouts, transport)
         assert cfg.base_url, "config validation requires base_url for azure"
         base = cfg.base_url.rstrip("/")
-        self.base = base if base.endswith("/openai") else base + "/openai"
+        self.base_url = base if base.endswith("/openai") else base + "/openai"
         self.query = urllib.parse.urlencode({"api-version": cfg.api_version or API_VERSION})
         self._urls: dict[str, str] = {}
 
@@ -35,16 +35,13 @@ class Azure(OpenAICompatible):
         """A deployment's URL for another endpoint; the Responses API is served on the resource's v1 API
         (`{endpoint}/openai/v1/responses`, the deployment named by `model`, no api-version)."""
         if path == "responses":
-            return f"{self.base}/v1/responses"
-        return f"{self.base}/deployments/{urllib.parse.quote(model, safe='')}/{path}?{self.query}"
+            return f"{self.base_url}/v1/responses"
+        return f"{self.base_url}/deployments/{urllib.parse.quote(model, safe='')}/{path}?{self.query}"
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         url = self._urls.get(model)
         if url is None:
-            dep = urllib.parse.quote(model, safe="")
-            url = f"{self.base}/deployments/{dep}/chat/completions?{self.query}"
+            url = self.endpoint_url("chat/completions", model)
             if len(self._urls) < 4096:  # `prefix/*` groups make the names open-ended
                 self._urls[model] = url
-        add_usage = want_usage and info.stream and self.stream_usage and not info.include_usage
-        out = rewrite_model(body, model, include_usage=add_usage)
-        return UpstreamRequest(url, self.headers, out, self.timeouts, f"{self.name}/{model}", info.stream), add_usage
+        return self.request_to(url, body, info, model, want_usage)

@@ -14,7 +14,7 @@ from switchyard._core import Inspected
 from switchyard.canonical import Usage
 from switchyard.config import DEMO_KIND, ProviderConfig, Timeouts
 from switchyard.errors import GatewayError
-from switchyard.providers.presets import PRESETS
+from switchyard.providers.presets import PRESETS, endpoints, upstream_headers
 from switchyard.upstream import HttpTransport, Transport, UpstreamRequest
 
 
@@ -83,6 +83,21 @@ class Adapter(Protocol):
     def stream_tap(self, strip_usage: bool, collect_text: bool) -> StreamTap:
         """A relay for one streamed 2xx answer, emitting OpenAI chunks."""
         ...
+
+
+class HttpUpstream:
+    """What every HTTP adapter holds: its name, transport and timeouts, its base URL, the headers every
+    request carries (`fixed` ones first) and the endpoints it serves beside chat."""
+
+    def __init__(
+        self, name: str, cfg: ProviderConfig, timeouts: Timeouts, transport: Transport, *fixed: tuple[str, str]
+    ) -> None:
+        self.name = name
+        self.transport = transport
+        self.timeouts = timeouts
+        self.base_url = (cfg.base_url or PRESETS[cfg.kind].base_url).rstrip("/")
+        self.headers = upstream_headers(cfg, *fixed)
+        self.endpoints = endpoints(cfg)
 
 
 def build_adapter(name: str, cfg: ProviderConfig, defaults: Timeouts, http: HttpTransport) -> Adapter:

@@ -20,36 +20,38 @@ from switchyard.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from switchyard.providers.presets import PRESETS, endpoints, upstream_headers
+from switchyard.providers.base import HttpUpstream
+from switchyard.providers.presets import PRESETS
 from switchyard.providers.usage import openai_usage
 from switchyard.upstream import Transport, UpstreamRequest
 
 
-class OpenAICompatible:
+class OpenAICompatible(HttpUpstream):
     """An OpenAI-compatible upstream: `POST {base_url}/chat/completions` with bearer (or header) auth."""
 
     protocol = "openai"
 
     def __init__(self, name: str, cfg: ProviderConfig, timeouts: Timeouts, transport: Transport) -> None:
+        super().__init__(name, cfg, timeouts, transport)
         preset = PRESETS[cfg.kind]
-        self.name = name
-        self.transport = transport
-        self.timeouts = timeouts
-        self.base = (cfg.base_url or preset.base_url).rstrip("/")
-        self.url = self.base + "/chat/completions"
+        self.url = self.base_url + "/chat/completions"
         self.stream_usage = preset.stream_usage if cfg.stream_usage is None else cfg.stream_usage
-        self.headers = upstream_headers(cfg)
-        self.endpoints = endpoints(cfg)
 
     def endpoint_url(self, path: str, model: str) -> str:
         """The URL of another endpoint it serves (`embeddings`, `images/generations`, `responses`, ...)."""
-        return f"{self.base}/{path}"
+        return f"{self.base_url}/{path}"
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
+        return self.request_to(self.url, body, info, model, want_usage)
+
+    def request_to(
+        self, url: str, body: bytes, info: Inspected, model: str, want_usage: bool = True
+    ) -> tuple[UpstreamRequest, bool]:
+        """The caller's `body` to `url` with `model` rewritten (and, for a stream whose caller did not ask
+        for usage, the usage option added when `want_usage`), and whether that usage chunk must be stripped."""
         add_usage = want_usage and info.stream and self.stream_usage and not info.include_usage
         out = rewrite_model(body, model, include_usage=add_usage)
-        req = UpstreamRequest(self.url, self.headers, out, self.timeouts, f"{self.name}/{model}", info.stream)
-        return req, add_usage
+        return UpstreamRequest(url, self.headers, out, self.timeouts, f"{self.name}/{model}", info.stream), add_usage
 
     def error(self, status: int, body: bytes, retry_after: str | None, deployment: str) -> GatewayError:
         return map_error(status, body, retry_after, deployment)

@@ -20,28 +20,23 @@ from switchyard.config import ProviderConfig, Timeouts
 from switchyard.errors import GatewayError
 from switchyard.providers import params
 from switchyard.providers.anthropic import native, request, response
+from switchyard.providers.base import HttpUpstream
 from switchyard.providers.openai import map_status
-from switchyard.providers.presets import PRESETS, upstream_headers
 from switchyard.upstream import Transport, UpstreamRequest
 
 API_VERSION = "2023-06-01"  # the current (and only GA) `anthropic-version`
 
 
-class Anthropic:
+class Anthropic(HttpUpstream):
     """An Anthropic upstream, for OpenAI-dialect callers (an Anthropic-dialect caller's bytes pass through)."""
 
     protocol = "anthropic"
     stream_usage = True  # Anthropic streams always report usage
 
     def __init__(self, name: str, cfg: ProviderConfig, timeouts: Timeouts, transport: Transport) -> None:
-        preset = PRESETS[cfg.kind]
-        self.name = name
-        self.transport = transport
-        self.timeouts = timeouts
-        self.base_url = (cfg.base_url or preset.base_url).rstrip("/")
+        super().__init__(name, cfg, timeouts, transport, ("anthropic-version", cfg.api_version or API_VERSION))
         self.url = self.base_url + "/messages"
         self.default_max_tokens = cfg.default_max_tokens
-        self.headers = upstream_headers(cfg, ("anthropic-version", cfg.api_version or API_VERSION))
 
     def build(self, body: bytes, info: Inspected, model: str, want_usage: bool = True) -> tuple[UpstreamRequest, bool]:
         deployment = f"{self.name}/{model}"

@@ -21,30 +21,24 @@ from switchyard.canonical import Usage, decode_request
 from switchyard.config import ProviderConfig, Timeouts
 from switchyard.errors import GatewayError
 from switchyard.providers import params
+from switchyard.providers.base import HttpUpstream
 from switchyard.providers.gemini import request, response
 from switchyard.providers.gemini.embeddings import GeminiEmbeddings
 from switchyard.providers.openai import map_status
-from switchyard.providers.presets import PRESETS, endpoints, upstream_headers
 from switchyard.upstream import Transport, UpstreamRequest
 
 if TYPE_CHECKING:
     from switchyard.pipeline.surfaces import EndpointCall
 
 
-class Gemini:
+class Gemini(HttpUpstream):
     """A Gemini (Google AI Studio) upstream, for OpenAI-dialect callers."""
 
     protocol = "gemini"
     stream_usage = True  # every stream chunk carries usageMetadata
 
     def __init__(self, name: str, cfg: ProviderConfig, timeouts: Timeouts, transport: Transport) -> None:
-        preset = PRESETS[cfg.kind]
-        self.name = name
-        self.transport = transport
-        self.timeouts = timeouts
-        self.base_url = (cfg.base_url or preset.base_url).rstrip("/")
-        self.headers = upstream_headers(cfg)
-        self.endpoints = endpoints(cfg)
+        super().__init__(name, cfg, timeouts, transport)
 
     def for_endpoint(self, call: EndpointCall) -> GeminiEmbeddings:
         """How it takes a request to another endpoint (embeddings, the only one it serves)."""
