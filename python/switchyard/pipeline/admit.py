@@ -38,15 +38,21 @@ class Rules:
 class Admission:
     """What a request was granted: its slots, its token checks, and the headers to answer with."""
 
-    __slots__ = ("estimate", "headers", "permits", "token_keys")
+    __slots__ = ("estimate", "headers", "permits", "prompt", "token_keys")
 
     def __init__(
-        self, permits: list[Permit], token_keys: list[tuple[str, Limit]], estimate: int, headers: list[tuple[str, str]]
+        self,
+        permits: list[Permit],
+        token_keys: list[tuple[str, Limit]],
+        estimate: int,
+        headers: list[tuple[str, str]],
+        prompt: int | None = None,
     ) -> None:
         self.permits = permits
         self.token_keys = token_keys
         self.estimate = estimate
         self.headers = headers
+        self.prompt = prompt  # the prompt's tokens, when they were counted for the estimate
 
 
 class Limits:
@@ -74,10 +80,17 @@ class Limits:
         return rules
 
     async def admit(
-        self, principal: Principal, group: str, body: bytes, max_tokens: int | None, count: Counter = prompt_tokens
+        self,
+        principal: Principal,
+        group: str,
+        body: bytes,
+        max_tokens: int | None,
+        count: Counter = prompt_tokens,
+        prompt: int | None = None,
     ) -> Admission:
         """Take the request's share of every limit that applies, or raise `RateLimited` (429). Tokens are
-        estimated as `count(body)` (a chat body's prompt tokens by default) + `max_tokens`."""
+        estimated as the prompt's (`prompt` when the caller already counted it, else `count(body)`: a chat
+        body's prompt tokens by default) + `max_tokens`."""
         scopes = [(f"key:{principal.name}", f"key {principal.name}", self._rules(principal))]
         scopes.append((f"model:{group}", f"model {group}", self._models.get(group)))
         permits: list[Permit] = []
@@ -95,7 +108,9 @@ class Limits:
                 permits.append(permit)
         estimate = 0
         if any(rules is not None and rules.tokens is not None for _, _, rules in scopes):
-            estimate = await count(body) + (max_tokens or 0)
+            if prompt is None:
+                prompt = await count(body)
+            estimate = prompt + (max_tokens or 0)
         checks: list[tuple[str, Limit, int]] = []
         token_keys: list[tuple[str, Limit]] = []
         for key, _, rules in scopes:
@@ -111,7 +126,7 @@ class Limits:
             for p in permits:
                 p.release()
             raise denied(decision, scopes, estimate)
-        return Admission(permits, token_keys, estimate, rate_headers(decision))
+        return Admission(permits, token_keys, estimate, rate_headers(decision), prompt)
 
     def settle(self, admission: Admission, actual_tokens: int | None) -> None:
         """Give back the in-flight slots; correct the token estimate to `actual_tokens` (None: keep it)."""
@@ -133,7 +148,13 @@ class NoLimits:
     _NONE = Admission([], [], 0, [])
 
     async def admit(
-        self, principal: Principal, group: str, body: bytes, max_tokens: int | None, count: Counter = prompt_tokens
+        self,
+        principal: Principal,
+        group: str,
+        body: bytes,
+        max_tokens: int | None,
+        count: Counter = prompt_tokens,
+        prompt: int | None = None,
     ) -> Admission:
         return self._NONE
 

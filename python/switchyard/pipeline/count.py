@@ -7,7 +7,7 @@ are counted in a worker thread (the Rust side releases the GIL) so a huge prompt
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from switchyard._core import count_chat, count_tokens_for_model
 from switchyard.pipeline.account import Usage
@@ -30,12 +30,9 @@ async def prompt_tokens(body: bytes) -> int:
         return len(body) // 4
 
 
-async def count_usage(
-    body: bytes, completion: str, model: str, count: Callable[[bytes], Awaitable[int]] = prompt_tokens
-) -> Usage:
-    """Usage for an answer whose upstream reported none: the prompt counted from the request (`count`:
-    a chat body's by default), the completion from the streamed text in `model`'s encoding (exact for
-    OpenAI models, an estimate else)."""
-    prompt = await count(body)
+async def count_usage(prompt: int, completion: str, model: str) -> Usage:
+    """Usage for an answer whose upstream reported none: the `prompt` tokens the gateway counted from the
+    request, the completion from the streamed text in `model`'s encoding (exact for OpenAI models, an
+    estimate else)."""
     out = await run_counter(count_tokens_for_model, completion, model)
     return Usage.of(input=prompt, output=out, counted=True)

@@ -142,17 +142,18 @@ class Gateway:
                 self.record(rec, 200, None, start, error)
                 return
             count = prompt_tokens if spoken is None else spoken.count
-            admission = await self.limits.admit(caller, group.name, body, info.max_tokens, count)
+            prompt = await count(body) if group.name in self.counts_prompt else None  # for context windows
+            admission = await self.limits.admit(caller, group.name, body, info.max_tokens, count, prompt)
             billed = 0  # until an upstream answers, nothing was used
-            prompt = await count(body) if group.name in self.counts_prompt else 0
-            legs = self.static_legs.get(group.name) or self._plan(headers, info, group, rec.model, prompt)
+            prompt = admission.prompt if prompt is None else prompt  # counted once, whoever needed it first
+            legs = self.static_legs.get(group.name) or self._plan(headers, info, group, rec.model, prompt or 0)
             dispatcher = self.full
             if spoken is not None:  # the providers as this route sees them
                 views = spoken.view(self.adapters)
                 legs = usable(legs, views)
                 dispatcher = Dispatcher(views, self.table, self.health, self.config.server.retry, want_usage=True)
                 if spoken.counts_input and any(
-                    getattr(views[d.provider], "counts_input", False) for leg in legs for d in leg.deployments
+                    getattr(views[d.provider], "needs_input_count", False) for leg in legs for d in leg.deployments
                 ):
                     await spoken.count(body)  # a provider that reports no usage: its answer carries the count
             if stream:
@@ -174,7 +175,8 @@ class Gateway:
                     await attempt_s.response.close()
                 usage, error = result.usage, None if result.complete else "stream_cut"
                 if usage is None and result.complete and result.text:
-                    usage = await count_usage(body, result.text, attempt_s.deployment.model, count)
+                    known = prompt if prompt is not None else await count(body)
+                    usage = await count_usage(known, result.text, attempt_s.deployment.model)
             else:
                 attempt_w = await dispatcher.run(legs, body, info, _read_whole, start)
                 billed = None

@@ -37,7 +37,7 @@ class GeminiEmbeddings:
 
     protocol = "gemini"
     stream_usage = False
-    counts_input = True  # Gemini reports no tokens here: the gateway counts the input before dispatch
+    needs_input_count = True  # Gemini reports no tokens here: the gateway counts the input before dispatch
 
     def __init__(self, adapter: Gemini, call: EndpointCall) -> None:
         req = call.request
