@@ -47,7 +47,7 @@ async def count_message_tokens(gw: Gateway, headers: Any, proto: Any, request_id
         group = gw.table.resolve(model)
         if group is None:
             raise NotFound(f"model: {model} does not exist or you do not have access to it", param="model")
-        admission = await gw.limits.admit(principal, group.name, raw, None, _no_tokens)
+        admission = await gw.limits.admit(principal, group.name, raw, None, prompt=0)  # a request, no tokens
         try:
             await _answer(gw, group, model, raw, body, proto, request_id, rec)
         finally:
@@ -59,10 +59,6 @@ async def count_message_tokens(gw: Gateway, headers: Any, proto: Any, request_id
         gw.record(rec, 499, None, start, "client_closed")
         raise
     gw.record(rec, 200, None, start, None)
-
-
-async def _no_tokens(body: bytes) -> int:
-    return 0
 
 
 async def _answer(
